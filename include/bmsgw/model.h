@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: MIT */
+/* model.h — the battery-system data model that the snapshot holds and every consumer copies. */
+#ifndef BMSGW_MODEL_H
+#define BMSGW_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Capacities (the mega map's size). A TinyBMS string uses at most 16 cells. */
+#define BMSGW_MAX_CELLS   4992
+#define BMSGW_MAX_SENSORS 2304
+#define BMSGW_MAX_STRINGS 64
+#define BMSGW_NAME_MAX    32
+
+/* A temperature that is not measured (TinyBMS answers -32768 for an unplugged sensor). */
+#define BMSGW_TEMP_ABSENT INT16_MIN
+
+/* TinyBMS register blocks kept raw in the snapshot and interpreted through the register table. */
+#define BMSGW_STATS_FIRST    100
+#define BMSGW_STATS_COUNT    18 /* 100..117 */
+#define BMSGW_SETTINGS_FIRST 300
+#define BMSGW_SETTINGS_COUNT 44 /* 300..343 */
+#define BMSGW_IDENT_FIRST    500
+#define BMSGW_IDENT_COUNT    10 /* 500..509 */
+#define BMSGW_EVENTS_MAX     49 /* 200..297, two registers each */
+
+/* Cell flags (system cell_flags[]). */
+enum {
+    BMSGW_CELL_BALANCE_NEEDED = 1u << 0, /* TinyBMS reg 51 */
+    BMSGW_CELL_BALANCING = 1u << 1,      /* TinyBMS reg 52 */
+};
+
+/* TinyBMS online status (reg 50); other values are kept raw. */
+enum bmsgw_bms_status {
+    BMSGW_STATUS_UNKNOWN = 0,
+    BMSGW_STATUS_CHARGING = 0x91,
+    BMSGW_STATUS_FULL = 0x92,
+    BMSGW_STATUS_DISCHARGING = 0x93,
+    BMSGW_STATUS_REGENERATION = 0x96,
+    BMSGW_STATUS_IDLE = 0x97,
+    BMSGW_STATUS_FAULT = 0x9B,
+};
+
+/* Health of one link (a serial port, the CAN interface). */
+enum bmsgw_link_state {
+    BMSGW_LINK_DISABLED = 0,
+    BMSGW_LINK_CONNECTING,
+    BMSGW_LINK_UP,
+    BMSGW_LINK_DEGRADED,
+    BMSGW_LINK_DOWN,
+};
+
+struct bmsgw_link {
+    enum bmsgw_link_state state;
+    int64_t since_ms;   /* monotonic ms of the last state change */
+    int64_t last_ok_ms; /* monotonic ms of the last good exchange, 0 = never */
+    uint64_t requests;
+    uint64_t timeouts;
+    uint64_t crc_errors;
+    uint64_t exceptions;
+    uint64_t reconnects;
+    uint64_t rejected_samples; /* samples that failed the plausibility checks */
+    uint32_t cycle_last_us;
+    uint32_t cycle_p50_us;
+    uint32_t cycle_p99_us;
+    char last_error[96];
+};
+
+struct bmsgw_bms_event {
+    uint32_t timestamp_s; /* BMS lifetime seconds (24 bits) */
+    uint8_t id;           /* event id of spec/tinybms.md */
+};
+
+/* One string: one TinyBMS-managed pack (a Tescom arm, a mega-BMS string in the simulator). */
+struct bmsgw_string {
+    char name[BMSGW_NAME_MAX];
+    bool online;       /* link up and the newest sample accepted */
+    int64_t sample_ms; /* monotonic ms of the newest accepted sample, 0 = none yet */
+
+    uint16_t cell_first; /* range in bmsgw_system.cell_mv[] */
+    uint16_t cell_count;
+    uint16_t sensor_first; /* range in bmsgw_system.sensor_dc[] (battery sensors only) */
+    uint16_t sensor_count;
+
+    double pack_v;
+    double current_a; /* + = charging, - = discharging */
+    double soc_pct;
+    double soh_pct;
+    double capacity_ah; /* installed capacity, 0 = unknown */
+    uint16_t min_cell_mv;
+    uint16_t max_cell_mv;
+    uint16_t min_cell_no; /* 1-based within the string, 0 = none */
+    uint16_t max_cell_no;
+    int16_t mosfet_temp_dc; /* BMS internal temperature, BMSGW_TEMP_ABSENT if none */
+    uint16_t status;        /* enum bmsgw_bms_status (raw code) */
+    uint32_t time_left_s;
+    uint32_t lifetime_s;
+
+    bool stats_valid;
+    bool settings_valid;
+    bool ident_valid;
+    int64_t settings_ms; /* monotonic ms of the last settings read */
+    uint16_t stats_reg[BMSGW_STATS_COUNT];
+    uint16_t settings_reg[BMSGW_SETTINGS_COUNT];
+    uint16_t ident_reg[BMSGW_IDENT_COUNT];
+
+    uint16_t event_count;                            /* valid entries in events[] */
+    uint32_t event_seq;                              /* incremented for every new event seen */
+    struct bmsgw_bms_event events[BMSGW_EVENTS_MAX]; /* newest first */
+
+    double charged_wh;
+    double discharged_wh;
+
+    struct bmsgw_link link;
+};
+
+/* A position in the system: string index (0-based) and the cell/sensor number in it (1-based). */
+struct bmsgw_pos {
+    int16_t string; /* -1 = none */
+    uint16_t no;
+};
+
+struct bmsgw_aggregate {
+    uint16_t strings_configured;
+    uint16_t strings_online;
+    double pack_v;    /* mean over online strings (strings are in parallel) */
+    double current_a; /* sum over online strings */
+    double soc_pct;   /* weighted by capacity */
+    double soh_pct;
+    double capacity_ah; /* sum over online strings */
+    uint16_t min_cell_mv;
+    uint16_t max_cell_mv;
+    double avg_cell_mv;
+    struct bmsgw_pos min_cell;
+    struct bmsgw_pos max_cell;
+    uint16_t temp_count; /* connected battery sensors over online strings */
+    int16_t min_temp_dc; /* BMSGW_TEMP_ABSENT when no sensor is connected */
+    int16_t max_temp_dc;
+    int16_t avg_temp_dc;
+    struct bmsgw_pos min_temp;
+    struct bmsgw_pos max_temp;
+    bool balancing;
+    bool fault; /* a string reports BMS fault status */
+    double charged_wh;
+    double discharged_wh;
+    int64_t oldest_sample_ms; /* over online strings, 0 = none */
+    int64_t newest_sample_ms;
+};
+
+/* Alarm conditions, in the order of the Victron 0x35A fields. */
+enum bmsgw_alarm_id {
+    BMSGW_ALARM_GENERAL = 0,
+    BMSGW_ALARM_HIGH_VOLTAGE,
+    BMSGW_ALARM_LOW_VOLTAGE,
+    BMSGW_ALARM_HIGH_TEMP,
+    BMSGW_ALARM_LOW_TEMP,
+    BMSGW_ALARM_HIGH_TEMP_CHARGE,
+    BMSGW_ALARM_LOW_TEMP_CHARGE,
+    BMSGW_ALARM_HIGH_DISCHARGE_CURRENT,
+    BMSGW_ALARM_HIGH_CHARGE_CURRENT,
+    BMSGW_ALARM_CONTACTOR,
+    BMSGW_ALARM_SHORT_CIRCUIT,
+    BMSGW_ALARM_BMS_INTERNAL,
+    BMSGW_ALARM_CELL_IMBALANCE,
+    BMSGW_ALARM_COUNT
+};
+
+enum bmsgw_alarm_level {
+    BMSGW_LEVEL_UNSUPPORTED = 0, /* not monitored */
+    BMSGW_LEVEL_OK,
+    BMSGW_LEVEL_WARNING,
+    BMSGW_LEVEL_ALARM,
+};
+
+struct bmsgw_alarm_state {
+    uint8_t level;    /* enum bmsgw_alarm_level */
+    int16_t string;   /* string that triggered it, -1 = system */
+    double value;     /* the measured value, in the condition's unit */
+    double threshold; /* the threshold crossed (or the nearest one when OK) */
+    int64_t since_ms; /* monotonic ms of the last level change */
+};
+
+struct bmsgw_alarms {
+    struct bmsgw_alarm_state a[BMSGW_ALARM_COUNT];
+};
+
+enum bmsgw_charge_phase {
+    BMSGW_PHASE_BULK = 0,
+    BMSGW_PHASE_ABSORPTION,
+    BMSGW_PHASE_FLOAT,
+    BMSGW_PHASE_BLOCKED, /* no valid data or a hard limit */
+};
+
+struct bmsgw_limits {
+    bool valid;
+    uint8_t phase; /* enum bmsgw_charge_phase */
+    double cvl_v;
+    double ccl_a;
+    double dcl_a;
+    double dvl_v;
+    char cvl_reason[80];
+    char ccl_reason[80];
+    char dcl_reason[80];
+    int64_t computed_ms;
+};
+
+/* The Victron frames, in the order of the frame table (spec/victron-can.md). */
+enum bmsgw_can_frame {
+    BMSGW_CAN_351 = 0,
+    BMSGW_CAN_355,
+    BMSGW_CAN_356,
+    BMSGW_CAN_35A,
+    BMSGW_CAN_35E,
+    BMSGW_CAN_35F,
+    BMSGW_CAN_370,
+    BMSGW_CAN_371,
+    BMSGW_CAN_372,
+    BMSGW_CAN_373,
+    BMSGW_CAN_374,
+    BMSGW_CAN_375,
+    BMSGW_CAN_376,
+    BMSGW_CAN_377,
+    BMSGW_CAN_378,
+    BMSGW_CAN_379,
+    BMSGW_CAN_380,
+    BMSGW_CAN_381,
+    BMSGW_CAN_382,
+    BMSGW_CAN_FRAME_COUNT
+};
+
+enum bmsgw_can_bus_state {
+    BMSGW_CAN_BUS_UNKNOWN = 0,
+    BMSGW_CAN_BUS_ERROR_ACTIVE,
+    BMSGW_CAN_BUS_ERROR_WARNING,
+    BMSGW_CAN_BUS_ERROR_PASSIVE,
+    BMSGW_CAN_BUS_OFF,
+    BMSGW_CAN_BUS_STOPPED,
+};
+
+/* Written by the CAN thread; kept beside the battery data, not part of its generation. */
+struct bmsgw_can_health {
+    struct bmsgw_link link;
+    char interface[16];
+    uint8_t bus_state; /* enum bmsgw_can_bus_state */
+    uint32_t bitrate;  /* 0 = unknown / not applicable (vcan) */
+    bool sending;      /* frames are going out (false while silenced) */
+    bool blocked;      /* sending with the stale/operator block applied */
+    uint64_t tx_frames;
+    uint64_t rx_frames;
+    uint64_t tx_dropped; /* ENOBUFS and other send failures */
+    uint64_t bus_errors;
+    uint64_t restarts;
+    int64_t last_305_ms; /* monotonic ms, 0 = never seen */
+    int64_t last_307_ms;
+    bool inverter_identified; /* 0x307 carried "VIC" */
+    int64_t frame_last_ms[BMSGW_CAN_FRAME_COUNT];
+};
+
+/* The whole system. Plain data: copy it, never share pointers into it. */
+struct bmsgw_system {
+    uint64_t generation; /* incremented by every battery-data commit */
+    int64_t updated_ms;  /* monotonic ms of the last commit */
+
+    uint16_t string_count;
+    uint16_t cell_count;
+    uint16_t sensor_count;
+    struct bmsgw_string strings[BMSGW_MAX_STRINGS];
+    uint16_t cell_mv[BMSGW_MAX_CELLS];
+    uint8_t cell_flags[BMSGW_MAX_CELLS];
+    int16_t sensor_dc[BMSGW_MAX_SENSORS]; /* 0.1 degC, BMSGW_TEMP_ABSENT = not connected */
+
+    struct bmsgw_aggregate agg;
+    struct bmsgw_alarms alarms;
+    struct bmsgw_limits limits;
+    struct bmsgw_can_health can;
+};
+
+/* Names for enums (static strings, never NULL). */
+const char *bmsgw_link_state_name(enum bmsgw_link_state s);
+const char *bmsgw_bms_status_name(uint16_t status);
+const char *bmsgw_alarm_name(enum bmsgw_alarm_id id);
+const char *bmsgw_alarm_level_name(enum bmsgw_alarm_level l);
+const char *bmsgw_charge_phase_name(enum bmsgw_charge_phase p);
+const char *bmsgw_can_bus_state_name(enum bmsgw_can_bus_state s);
+
+/* Age in ms of the system's battery data at now_ms: the oldest online string's sample age, or
+ * INT64_MAX when no string is online. */
+int64_t bmsgw_system_age_ms(const struct bmsgw_system *sys, int64_t now_ms);
+
+/* True when the battery data must not be used as fresh (no online string, or older than
+ * stale_after_ms). */
+bool bmsgw_system_is_stale(const struct bmsgw_system *sys, int64_t now_ms, int stale_after_ms);
+
+/* Recompute sys->agg from the strings and the flat arrays (pure). Strings whose newest sample is
+ * older than stale_after_ms at now_ms are counted offline. */
+void bmsgw_system_aggregate(struct bmsgw_system *sys, int64_t now_ms, int stale_after_ms);
+
+#endif
