@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: MIT */
+/* config_schema.c — every configuration key, defined once. */
+#include "bmsgw/config_schema.h"
+
+#include "config_walk.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Member of a group struct G. */
+#define INT(G, f, lo, hi, d, u, h, fl)                                                             \
+    {                                                                                              \
+        .name = #f, .type = CFG_T_INT, .offset = offsetof(G, f), .min = (lo), .max = (hi),         \
+        .def_i = (d), .unit = (u), .help = (h), .flags = (fl)                                      \
+    }
+#define DBL(G, f, lo, hi, d, u, h, fl)                                                             \
+    {                                                                                              \
+        .name = #f, .type = CFG_T_DOUBLE, .offset = offsetof(G, f), .dmin = (lo), .dmax = (hi),    \
+        .def_d = (d), .unit = (u), .help = (h), .flags = (fl)                                      \
+    }
+#define BOOL(G, f, d, h, fl)                                                                       \
+    {                                                                                              \
+        .name = #f, .type = CFG_T_BOOL, .offset = offsetof(G, f), .def_i = (d), .help = (h),       \
+        .flags = (fl)                                                                              \
+    }
+#define STR(G, f, minlen, d, h, fl)                                                                \
+    {                                                                                              \
+        .name = #f, .type = CFG_T_STRING, .offset = offsetof(G, f), .size = sizeof(((G *)0)->f),   \
+        .min = (minlen), .max = sizeof(((G *)0)->f) - 1, .def_s = (d), .help = (h), .flags = (fl)  \
+    }
+#define ENUM(G, f, names, d, h, fl)                                                                \
+    {                                                                                              \
+        .name = #f, .type = CFG_T_ENUM, .offset = offsetof(G, f), .enums = (names), .def_i = (d),  \
+        .help = (h), .flags = (fl)                                                                 \
+    }
+#define PRESET_INT(G, f, lo, hi, u, h, bit)                                                        \
+    {                                                                                              \
+        .name = #f, .type = CFG_T_INT, .offset = offsetof(G, f), .min = (lo), .max = (hi),         \
+        .unit = (u), .help = (h), .flags = CFG_F_PRESET, .preset_bit = (bit)                       \
+    }
+/* A table half: x (int array) or f (double array) of struct cfg_table member t. */
+#define TABLE_X(t, keyname, lo, hi, u, h, bit)                                                     \
+    {                                                                                              \
+        .name = keyname, .type = CFG_T_INT_ARRAY, .offset = offsetof(struct cfg_limits, t.x),      \
+        .count_offset = offsetof(struct cfg_limits, t.n_x), .size = CFG_TABLE_MAX, .min = 2,       \
+        .max = CFG_TABLE_MAX, .dmin = (lo), .dmax = (hi), .unit = (u), .help = (h),                \
+        .flags = CFG_F_PRESET, .preset_bit = (bit)                                                 \
+    }
+#define TABLE_F(t, keyname, h, bit)                                                                \
+    {                                                                                              \
+        .name = keyname, .type = CFG_T_DOUBLE_ARRAY, .offset = offsetof(struct cfg_limits, t.f),   \
+        .count_offset = offsetof(struct cfg_limits, t.n_f), .size = CFG_TABLE_MAX, .min = 2,       \
+        .max = CFG_TABLE_MAX, .dmin = 0.0, .dmax = 1.0, .help = (h), .flags = CFG_F_PRESET,        \
+        .preset_bit = (bit)                                                                        \
+    }
+#define PERIOD(idx, id, d)                                                                         \
+    {                                                                                              \
+        .name = "period_" id "_ms", .type = CFG_T_INT,                                             \
+        .offset = offsetof(struct cfg_can, period_ms) + (idx) * sizeof(int), .min = 100,           \
+        .max = 60000, .def_i = (d), .unit = "ms", .help = "Send period of frame 0x" id ".",        \
+        .flags = 0                                                                                 \
+    }
+#define GROUP(f, members, h)                                                                       \
+    {                                                                                              \
+        .name = #f, .type = CFG_T_GROUP, .offset = offsetof(struct bmsgw_config, f),               \
+        .sub = (members), .help = (h)                                                              \
+    }
+
+#define R CFG_F_RESTART
+
+static const char *const log_levels[] = { "error", "warning", "notice", "info", "debug", NULL };
+static const char *const on_stale_names[] = { "silence", "block", NULL };
+static const char *const chemistries[] = { "lfp", "nmc", "lto", NULL };
+static const char *const map_kinds[] = { "mega", "tescom", "pack12s", "testpattern", NULL };
+static const char *const word_orders[] = { "abcd", "cdab", NULL };
+static const char *const rts_modes[] = { "none", "up", "down", NULL };
+
+static const struct cfg_key log_keys[] = {
+    ENUM(struct cfg_log, level, log_levels, CFG_LOG_INFO,
+         "Lowest level written to the log: error, warning, notice, info or debug.", 0),
+    { 0 },
+};
+
+static void port_elem_defaults(void *elem, unsigned index)
+{
+    struct cfg_port *p = elem;
+    memset(p, 0, sizeof(*p));
+    char name[BMSGW_NAME_MAX];
+    snprintf(name, sizeof(name), "string%u", index + 1);
+    cfg_set_string(p->name, sizeof(p->name), name);
+}
+
+static void ports_defaults(struct bmsgw_config *cfg)
+{
+    cfg->bms.port_count = 1;
+    port_elem_defaults(&cfg->bms.ports[0], 0);
+    cfg_set_string(cfg->bms.ports[0].name, sizeof(cfg->bms.ports[0].name), "house");
+    cfg_set_string(cfg->bms.ports[0].device, sizeof(cfg->bms.ports[0].device), "/dev/ttyUSB0");
+}
+
+static const struct cfg_key port_keys[] = {
+    STR(struct cfg_port, name, 1, "string<N>",
+        "Name of this string, shown in the API, the dashboard and the logs.", CFG_F_ASCII),
+    STR(struct cfg_port, device, 1, "",
+        "Serial device of the TinyBMS (USB adapter or RS485 adapter); required.", 0),
+    BOOL(struct cfg_port, rs485, 0,
+         "Put the adapter into RS485 mode (kernel TIOCSRS485); not applicable to USB-UART cables.",
+         0),
+    ENUM(struct cfg_port, rts, rts_modes, CFG_RTS_NONE,
+         "Drive RTS for RS485 direction control: none, up (RTS high while sending) or down.", 0),
+    INT(struct cfg_port, rts_delay_us, 0, 100000, 0, "us",
+        "Delay between raising RTS and sending, and after sending.", 0),
+    { 0 },
+};
+
+static const struct cfg_key bms_keys[] = {
+    INT(struct cfg_bms, poll_interval_ms, 100, 5000, 250, "ms",
+        "Fast-cycle period: cell voltages and live values of every TinyBMS.", 0),
+    INT(struct cfg_bms, stale_after_ms, 500, 60000, 3000, "ms",
+        "Data older than this is stale for every consumer (CAN, Modbus TCP, web).", 0),
+    INT(struct cfg_bms, timeout_ms, 20, 2000, 200, "ms",
+        "Response timeout of one request; a timed-out request is sent once more (wake-up rule).",
+        0),
+    INT(struct cfg_bms, fail_threshold, 1, 100, 3, NULL,
+        "Consecutive failed cycles after which the link is down and the string offline.", 0),
+    INT(struct cfg_bms, slow_interval_ms, 1000, 600000, 10000, "ms",
+        "Period of the statistics and event-log reads.", 0),
+    INT(struct cfg_bms, settings_interval_ms, 5000, 3600000, 60000, "ms",
+        "Period of the settings (registers 300-343) reads.", 0),
+    INT(struct cfg_bms, reconnect_min_ms, 100, 60000, 500, "ms",
+        "First delay before reopening a lost serial device; doubles up to reconnect_max_ms.", 0),
+    INT(struct cfg_bms, reconnect_max_ms, 1000, 600000, 10000, "ms",
+        "Longest delay between reconnection attempts.", 0),
+    { .name = "ports",
+      .type = CFG_T_LIST,
+      .offset = offsetof(struct cfg_bms, ports),
+      .count_offset = offsetof(struct cfg_bms, port_count),
+      .size = CFG_MAX_PORTS,
+      .min = 0,
+      .max = CFG_MAX_PORTS,
+      .sub = port_keys,
+      .elem_size = sizeof(struct cfg_port),
+      .elem_defaults = port_elem_defaults,
+      .list_defaults = ports_defaults,
+      .flags = R,
+      .help = "Serial ports, one TinyBMS each (one string of the battery system)." },
+    { 0 },
+};
+
+static const struct cfg_key can_keys[] = {
+    BOOL(struct cfg_can, enabled, 1, "Publish the Victron CAN-bus BMS frames.", R),
+    STR(struct cfg_can, interface, 1, "can0", "SocketCAN interface.", R),
+    BOOL(struct cfg_can, set_bitrate, 0,
+         "Set the interface bitrate at start (needs CAP_NET_ADMIN; not applicable to vcan).", R),
+    INT(struct cfg_can, bitrate, 10000, 1000000, 500000, "bit/s",
+        "Bitrate to set when set_bitrate is true (Victron: 500000).", R),
+    ENUM(struct cfg_can, on_stale, on_stale_names, CFG_STALE_SILENCE,
+         "On stale data: silence (stop sending; the GX stops charging) or block (send CCL = DCL "
+         "= 0 with the general alarm).",
+         0),
+    INT(struct cfg_can, restart_min_ms, 100, 60000, 1000, "ms",
+        "First delay before restarting the interface after bus-off; doubles up to "
+        "restart_max_ms.",
+        0),
+    INT(struct cfg_can, restart_max_ms, 1000, 600000, 30000, "ms",
+        "Longest delay between bus-off restarts.", 0),
+    STR(struct cfg_can, manufacturer, 1, "TinyBMS",
+        "Manufacturer name in frame 0x35E (ASCII, 8 characters at most, never PYLON).",
+        CFG_F_ASCII),
+    STR(struct cfg_can, battery_name, 1, "TinyBMS LFP",
+        "Battery name in frames 0x370/0x371 (ASCII, 16 characters at most).", CFG_F_ASCII),
+    STR(struct cfg_can, battery_family, 0, "LFP",
+        "Battery family in frame 0x382 (ASCII, 8 characters at most).", CFG_F_ASCII),
+    STR(struct cfg_can, serial, 0, "",
+        "Serial number in frames 0x380/0x381 (ASCII, 16 characters at most).", CFG_F_ASCII),
+    INT(struct cfg_can, model_id, 0, 65535, 0, NULL, "Model id in frame 0x35F.", 0),
+    INT(struct cfg_can, hardware_version, 0, 65535, 0, NULL, "Hardware version in frame 0x35F.", 0),
+    PERIOD(BMSGW_CAN_351, "351", 1000),
+    PERIOD(BMSGW_CAN_355, "355", 1000),
+    PERIOD(BMSGW_CAN_356, "356", 1000),
+    PERIOD(BMSGW_CAN_35A, "35A", 1000),
+    PERIOD(BMSGW_CAN_35E, "35E", 5000),
+    PERIOD(BMSGW_CAN_35F, "35F", 5000),
+    PERIOD(BMSGW_CAN_370, "370", 5000),
+    PERIOD(BMSGW_CAN_371, "371", 5000),
+    PERIOD(BMSGW_CAN_372, "372", 1000),
+    PERIOD(BMSGW_CAN_373, "373", 1000),
+    PERIOD(BMSGW_CAN_374, "374", 2000),
+    PERIOD(BMSGW_CAN_375, "375", 2000),
+    PERIOD(BMSGW_CAN_376, "376", 2000),
+    PERIOD(BMSGW_CAN_377, "377", 2000),
+    PERIOD(BMSGW_CAN_378, "378", 10000),
+    PERIOD(BMSGW_CAN_379, "379", 5000),
+    PERIOD(BMSGW_CAN_380, "380", 5000),
+    PERIOD(BMSGW_CAN_381, "381", 5000),
+    PERIOD(BMSGW_CAN_382, "382", 5000),
+    { 0 },
+};
+
+#define L struct cfg_limits
+static const struct cfg_key limits_keys[] = {
+    ENUM(L, chemistry, chemistries, CFG_CHEM_LFP,
+         "Cell chemistry: lfp, nmc or lto; selects the defaults of the keys marked 'preset'.", 0),
+    PRESET_INT(L, cell_charge_mv, 1500, 4500, "mV",
+               "Absorption voltage per cell: CVL = cells x this value in bulk/absorption.", 0),
+    PRESET_INT(L, cell_float_mv, 1500, 4500, "mV", "Float voltage per cell.", 1),
+    PRESET_INT(L, cell_min_mv, 1500, 4500, "mV", "CVL never goes below cells x this value.", 2),
+    PRESET_INT(L, cell_discharge_min_mv, 1000, 4000, "mV",
+               "Discharge voltage limit per cell: DVL = cells x this value.", 3),
+    DBL(L, max_cvl_v, 0.0, 1000.0, 0.0, "V", "Upper cap of CVL for the pack; 0 = no extra cap.", 0),
+    INT(L, float_spread_mv, 1, 200, 10, "mV",
+        "Every cell within this spread (after absorption) starts the float timer.", 0),
+    INT(L, float_after_s, 0, 86400, 900, "s",
+        "Time in absorption with a tight spread before CVL ramps down to float.", 0),
+    INT(L, rebulk_soc_pct, 0, 100, 80, "%", "Back to absorption when SOC falls below this.", 0),
+    INT(L, rebulk_spread_mv, 5, 1000, 80, "mV",
+        "Back to absorption when the cell spread reaches this.", 0),
+    INT(L, cvl_slew_mv_per_s, 1, 10000, 50, "mV/s", "Largest CVL change per second (pack).", 0),
+    INT(L, recover_hold_s, 0, 3600, 30, "s",
+        "After a current limit dropped to 0 it stays there at least this long.", 0),
+    DBL(L, ccl_ramp_a_per_s, 0.1, 1000.0, 5.0, "A/s", "Ramp of CCL/DCL back up after a hold.", 0),
+    DBL(L, max_charge_current_a, 0.0, 10000.0, 50.0, "A",
+        "Largest charge current of one string (CCL scales with the online strings).", 0),
+    DBL(L, max_discharge_current_a, 0.0, 10000.0, 100.0, "A",
+        "Largest discharge current of one string.", 0),
+    TABLE_X(ccl_cell, "ccl_cell_mv", 1000, 5000, "mV",
+            "CCL factor table by highest cell: cell voltages (increasing).", 4),
+    TABLE_F(ccl_cell, "ccl_cell_factor", "CCL factors (0..1) at ccl_cell_mv.", 5),
+    TABLE_X(ccl_temp, "ccl_temp_c", -60, 100, "degC",
+            "CCL factor table by temperature: temperatures (increasing).", 6),
+    TABLE_F(ccl_temp, "ccl_temp_factor", "CCL factors (0..1) at ccl_temp_c.", 7),
+    TABLE_X(dcl_cell, "dcl_cell_mv", 1000, 5000, "mV",
+            "DCL factor table by lowest cell: cell voltages (increasing).", 8),
+    TABLE_F(dcl_cell, "dcl_cell_factor", "DCL factors (0..1) at dcl_cell_mv.", 9),
+    TABLE_X(dcl_temp, "dcl_temp_c", -60, 100, "degC",
+            "DCL factor table by temperature: temperatures (increasing).", 10),
+    TABLE_F(dcl_temp, "dcl_temp_factor", "DCL factors (0..1) at dcl_temp_c.", 11),
+    { 0 },
+};
+#undef L
+
+#define A struct cfg_alarms
+static const struct cfg_key alarms_keys[] = {
+    BOOL(A, thresholds_from_bms, 1,
+         "Take the voltage, temperature and current thresholds from the TinyBMS settings "
+         "(registers 315-320) once read; the values below apply before that or when false.",
+         0),
+    INT(A, cell_high_mv, 1200, 4500, 3650, "mV", "High cell voltage alarm.", 0),
+    INT(A, cell_high_warning_mv, 0, 1000, 50, "mV",
+        "High cell voltage warning this far below the alarm.", 0),
+    INT(A, cell_low_mv, 800, 4000, 2500, "mV", "Low cell voltage alarm.", 0),
+    INT(A, cell_low_warning_mv, 0, 1000, 100, "mV",
+        "Low cell voltage warning this far above the alarm.", 0),
+    INT(A, temp_high_c, 20, 100, 60, "degC", "High battery temperature alarm.", 0),
+    INT(A, temp_high_warning_c, 0, 50, 5, "degC",
+        "High temperature warning this far below the alarm.", 0),
+    INT(A, temp_low_c, -60, 20, -20, "degC", "Low battery temperature alarm.", 0),
+    INT(A, temp_low_warning_c, -60, 30, -10, "degC", "Low battery temperature warning.", 0),
+    INT(A, charge_temp_low_c, -40, 20, 0, "degC",
+        "Low temperature while charging alarm (TinyBMS register 320).", 0),
+    DBL(A, charge_current_a, 1.0, 10000.0, 100.0, "A",
+        "High charge current alarm (TinyBMS register 318).", 0),
+    DBL(A, discharge_current_a, 1.0, 10000.0, 200.0, "A",
+        "High discharge current alarm (TinyBMS register 317).", 0),
+    INT(A, current_warning_pct, 10, 100, 80, "%",
+        "Current warnings at this share of the alarm thresholds.", 0),
+    INT(A, imbalance_alarm_mv, 5, 1000, 80, "mV", "Cell imbalance (max - min) alarm.", 0),
+    INT(A, imbalance_warning_mv, 5, 1000, 40, "mV", "Cell imbalance warning.", 0),
+    INT(A, hysteresis_mv, 0, 500, 20, "mV",
+        "A voltage condition clears only this far back inside its threshold.", 0),
+    INT(A, hysteresis_dc, 0, 200, 20, "0.1 degC",
+        "A temperature condition clears only this far back inside its threshold.", 0),
+    INT(A, debounce_ms, 0, 600000, 2000, "ms",
+        "A condition must hold this long before an alert is raised or cleared.", 0),
+    { 0 },
+};
+#undef A
+
+static void map_elem_defaults(void *elem, unsigned index)
+{
+    (void)index;
+    memset(elem, 0, sizeof(struct cfg_map));
+}
+
+static void maps_defaults(struct bmsgw_config *cfg)
+{
+    cfg->mbtcp.map_count = 2;
+    cfg->mbtcp.maps[0] = (struct cfg_map){ .kind = CFG_MAP_MEGA, .port = 502 };
+    cfg->mbtcp.maps[1] = (struct cfg_map){ .kind = CFG_MAP_TESCOM, .port = 1502 };
+}
+
+static const struct cfg_key map_keys[] = {
+    { .name = "map",
+      .type = CFG_T_ENUM,
+      .offset = offsetof(struct cfg_map, kind),
+      .enums = map_kinds,
+      .def_i = CFG_MAP_MEGA,
+      .help = "Register map: mega, tescom, pack12s or testpattern." },
+    INT(struct cfg_map, port, 0, 65535, 0, NULL,
+        "TCP port; 0 = the map's default (mega 502, tescom 1502, pack12s 7001, testpattern "
+        "5020).",
+        0),
+    INT(struct cfg_map, unit_id, 0, 247, 0, NULL,
+        "Answer only this unit id (others get exception 0x0B); 0 = answer every unit id.", 0),
+    ENUM(struct cfg_map, word_order, word_orders, CFG_WORDS_ABCD,
+         "Order of the 16-bit words of 32/64-bit values: abcd (high word first) or cdab.", 0),
+    { 0 },
+};
+
+static const struct cfg_key mbtcp_keys[] = {
+    BOOL(struct cfg_mbtcp, enabled, 1, "Serve the Modbus TCP register maps.", R),
+    STR(struct cfg_mbtcp, bind, 1, "0.0.0.0", "Address to listen on.", R),
+    BOOL(struct cfg_mbtcp, allow_writes, 0,
+         "Accept writes (mega control coils 100-102, pack12s command registers).", 0),
+    BOOL(struct cfg_mbtcp, serve_stale, 0,
+         "Answer reads of live values when the data is stale (otherwise exception 0x04).", 0),
+    INT(struct cfg_mbtcp, max_connections, 1, 1000, 64, NULL,
+        "Simultaneous client connections over all maps.", R),
+    INT(struct cfg_mbtcp, idle_timeout_s, 1, 86400, 60, "s",
+        "A connection without a request for this long is closed.", 0),
+    INT(struct cfg_mbtcp, frame_timeout_ms, 100, 60000, 2000, "ms",
+        "A connection that sent part of a request and stalls for this long is closed.", 0),
+    { .name = "maps",
+      .type = CFG_T_LIST,
+      .offset = offsetof(struct cfg_mbtcp, maps),
+      .count_offset = offsetof(struct cfg_mbtcp, map_count),
+      .size = CFG_MAX_MAPS,
+      .min = 0,
+      .max = CFG_MAX_MAPS,
+      .sub = map_keys,
+      .elem_size = sizeof(struct cfg_map),
+      .elem_defaults = map_elem_defaults,
+      .list_defaults = maps_defaults,
+      .flags = R,
+      .help = "The register maps to serve, each on its own port." },
+    { 0 },
+};
+
+static const struct cfg_key http_keys[] = {
+    BOOL(struct cfg_http, enabled, 1, "Serve the REST API and the dashboard.", R),
+    STR(struct cfg_http, bind, 1, "0.0.0.0", "Address of the HTTP and WebSocket listeners.", R),
+    INT(struct cfg_http, port, 1, 65535, 8080, NULL, "HTTP port.", R),
+    STR(struct cfg_http, api_token_file, 1, "/var/lib/bmsgw/api-token",
+        "Bearer token for mutating requests; generated (mode 0600) on first start.",
+        R | CFG_F_FILE_ONLY),
+    BOOL(struct cfg_http, read_requires_token, 0, "GET requests need the token too.", 0),
+    STR(struct cfg_http, web_root, 1, "/usr/share/bmsgw/web", "Folder of the dashboard files.", R),
+    STR(struct cfg_http, chartjs_dir, 1, "/usr/share/javascript/chart.js",
+        "Folder of Chart.js (Debian libjs-chart.js), served under /chart.js/.", R),
+    INT(struct cfg_http, max_connections, 1, 1024, 64, NULL, "Simultaneous HTTP connections.", R),
+    INT(struct cfg_http, request_timeout_s, 1, 300, 10, "s",
+        "A connection idle for this long is closed.", R),
+    INT(struct cfg_http, rate_limit_per_min, 1, 100000, 60, "1/min",
+        "Mutating requests per client and minute; beyond that 429.", 0),
+    { 0 },
+};
+
+static const struct cfg_key ws_keys[] = {
+    BOOL(struct cfg_ws, enabled, 1, "Serve the WebSocket streams.", R),
+    INT(struct cfg_ws, port, 1, 65535, 8081, NULL, "WebSocket port (same bind as http).", R),
+    INT(struct cfg_ws, max_clients, 1, 1024, 32, NULL, "Simultaneous WebSocket clients.", R),
+    INT(struct cfg_ws, telemetry_min_interval_ms, 50, 60000, 250, "ms",
+        "Shortest interval between two telemetry messages to one client.", 0),
+    INT(struct cfg_ws, queue_len, 4, 4096, 64, NULL,
+        "Messages queued per client; a client whose queue stays full is disconnected.", R),
+    { 0 },
+};
+
+const struct cfg_key cfg_schema[] = {
+    { .name = "state_dir",
+      .type = CFG_T_STRING,
+      .offset = offsetof(struct bmsgw_config, state_dir),
+      .size = CFG_PATH_MAX,
+      .min = 1,
+      .max = CFG_PATH_MAX - 1,
+      .def_s = "/var/lib/bmsgw",
+      .help = "Folder of the persistent state: energy counters, alert history, runtime.conf.",
+      .flags = R | CFG_F_FILE_ONLY },
+    GROUP(log, log_keys, "Logging."),
+    GROUP(bms, bms_keys, "TinyBMS pollers (Modbus RTU, 115200 8N1, slave 0xAA)."),
+    GROUP(can, can_keys, "Victron CAN-bus BMS frames on SocketCAN."),
+    GROUP(limits, limits_keys, "Charge-limit controller (CVL/CCL/DCL/DVL)."),
+    GROUP(alarms, alarms_keys, "Alarm and warning thresholds (CAN 0x35A, alerts, maps)."),
+    { .name = "modbus_tcp",
+      .type = CFG_T_GROUP,
+      .offset = offsetof(struct bmsgw_config, mbtcp),
+      .sub = mbtcp_keys,
+      .help = "Modbus TCP server." },
+    GROUP(http, http_keys, "REST API and dashboard."),
+    GROUP(ws, ws_keys, "WebSocket streams."),
+    { 0 },
+};
+
+static const struct cfg_key *find_in(const struct cfg_key *keys, const char *name, size_t len)
+{
+    for (const struct cfg_key *k = keys; k && k->name; k++)
+        if (strlen(k->name) == len && strncmp(k->name, name, len) == 0)
+            return k;
+    return NULL;
+}
+
+const struct cfg_key *cfg_schema_find(const char *path)
+{
+    const struct cfg_key *keys = cfg_schema, *k = NULL;
+    while (*path) {
+        const char *dot = strchr(path, '.');
+        size_t len = dot ? (size_t)(dot - path) : strlen(path);
+        k = find_in(keys, path, len);
+        if (!k)
+            return NULL;
+        if (!dot)
+            return k;
+        keys = k->sub;
+        path = dot + 1;
+    }
+    return NULL;
+}
+
+const char *config_map_kind_name(int kind)
+{
+    return kind >= 0 && kind < 4 ? map_kinds[kind] : "unknown";
+}
+
+const char *config_chemistry_name(int chem)
+{
+    return chem >= 0 && chem < CFG_CHEM_COUNT ? chemistries[chem] : "unknown";
+}
