@@ -1,0 +1,225 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""The daemon's lifecycle: -t on good and broken configs, start with the shipped config,
+READY/STATUS/WATCHDOG/STOPPING over a notify socket, SIGHUP reload (good and bad), SIGTERM
+within 2 s, and (with --valgrind) no leak and no error under valgrind.
+
+usage: test_daemon.py BUILD_DIR SOURCE_DIR [--valgrind]
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BUILD, SOURCE = sys.argv[1], sys.argv[2]
+VALGRIND = "--valgrind" in sys.argv
+SELECT = [a for a in sys.argv[3:] if not a.startswith("--")]
+BMSGW = os.path.join(BUILD, "src", "bmsgw")
+SHIPPED = os.path.join(SOURCE, "conf", "bmsgw.conf")
+FIXTURES = os.path.join(SOURCE, "tests", "fixtures", "config")
+SLOW = 10 if VALGRIND else 1
+
+
+class Notify:
+    """A notify socket like systemd's: collects the daemon's datagrams."""
+
+    def __init__(self, folder):
+        self.path = os.path.join(folder, "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.seen = []
+
+    def wait_for(self, prefix, timeout):
+        deadline = time.monotonic() + timeout
+        for msg in self.seen:
+            if msg.startswith(prefix):
+                self.seen.remove(msg)
+                return msg
+        while time.monotonic() < deadline:
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                msg = self.sock.recv(4096).decode()
+            except socket.timeout:
+                break
+            if msg.startswith(prefix):
+                return msg
+            self.seen.append(msg)
+        raise AssertionError(f"no {prefix!r} within {timeout} s; got {self.seen}")
+
+    def close(self):
+        self.sock.close()
+
+
+def write_config(folder, text=None):
+    """The shipped file with state_dir in folder, or text (a whole config) when given."""
+    state = os.path.join(folder, "state")
+    os.makedirs(state, exist_ok=True)
+    path = os.path.join(folder, "bmsgw.conf")
+    if text is None:
+        with open(SHIPPED) as f:
+            text = f.read()
+        text = text.replace('#state_dir = "/var/lib/bmsgw";', f'state_dir = "{state}";')
+    else:
+        text = f'state_dir = "{state}";\n' + text
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+class DaemonRun:
+    def __init__(self, folder, config, env_extra=None):
+        self.notify = Notify(folder)
+        self.log_path = os.path.join(folder, "daemon.log")
+        env = dict(os.environ, NOTIFY_SOCKET=self.notify.path)
+        env.update(env_extra or {})
+        cmd = [BMSGW, "-f", "-c", config]
+        if VALGRIND:
+            cmd = ["valgrind", "--leak-check=full", "--show-leak-kinds=definite,indirect,possible",
+                   "--errors-for-leak-kinds=definite,indirect,possible", "--error-exitcode=9",
+                   "--track-fds=no", "-q"] + cmd
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+
+    def text(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def wait_log(self, needle, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if needle in self.text():
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        raise AssertionError(f"log has no {needle!r}:\n{self.text()}")
+
+    def stop(self, timeout):
+        t0 = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(timeout=timeout)
+        return rc, time.monotonic() - t0
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+        self.notify.close()
+
+
+class CheckConfig(unittest.TestCase):
+    def test_version(self):
+        out = subprocess.run([BMSGW, "--version"], capture_output=True, text=True, check=True)
+        self.assertRegex(out.stdout, r"^bmsgw \d+\.\d+\.\d+")
+
+    def test_usage_error(self):
+        r = subprocess.run([BMSGW, "--bogus"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("usage:", r.stderr)
+
+    def test_shipped_config_passes(self):
+        r = subprocess.run([BMSGW, "-t", "-c", SHIPPED], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("configuration OK", r.stdout)
+
+    def test_broken_fixtures_fail_with_line_and_key(self):
+        expect = {
+            "unknown-key.conf": ":3: bms.poll_intervall_ms: unknown key",
+            "wrong-type.conf": ":3: bms.poll_interval_ms: must be an integer",
+            "out-of-range.conf": ":3: bms.poll_interval_ms: must be 100..5000 ms (got 50)",
+            "bad-syntax.conf": ":3: syntax error",
+            "duplicate-device.conf": ":5: bms.ports[1].device:",
+            "float-above-charge.conf": ":4: limits.cell_float_mv:",
+            "pylon-manufacturer.conf": ":3: can.manufacturer:",
+            "bad-enum.conf": ":3: can.on_stale: must be one of silence, block",
+            "unknown-group.conf": ":2: mqtt: unknown key",
+        }
+        self.assertEqual(sorted(expect), sorted(os.listdir(FIXTURES)))
+        for name, needle in expect.items():
+            path = os.path.join(FIXTURES, name)
+            r = subprocess.run([BMSGW, "-t", "-c", path], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 1, name)
+            self.assertIn(path + needle, r.stderr, name)
+
+    def test_missing_file(self):
+        r = subprocess.run([BMSGW, "-t", "-c", "/nonexistent/bmsgw.conf"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("/nonexistent/bmsgw.conf: cannot read the file", r.stderr)
+
+    def test_refuses_to_start_on_bad_config(self):
+        path = os.path.join(FIXTURES, "out-of-range.conf")
+        r = subprocess.run([BMSGW, "-f", "-c", path], capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 78)
+        self.assertIn("refusing to start", r.stderr)
+
+
+class Lifecycle(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="bmsgw-daemon-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def test_start_reload_stop(self):
+        # no service may bind a well-known port here: this test runs beside others
+        config = write_config(self.dir, "modbus_tcp = { enabled = false; };\n"
+                              "http = { enabled = false; };\nws = { enabled = false; };\n"
+                              "can = { enabled = false; };\n"
+                              "bms = { ports = ( { name = \"t\"; device = \"%s/none\"; } ); };\n"
+                              % self.dir)
+        d = DaemonRun(self.dir, config, {"WATCHDOG_USEC": "400000"})
+        try:
+            d.notify.wait_for("READY=1", 10 * SLOW)
+            status = d.notify.wait_for("STATUS=", 5 * SLOW)
+            self.assertIn("STATUS=", status)
+            d.notify.wait_for("WATCHDOG=1", 3 * SLOW)
+            d.wait_log("started:", 5 * SLOW)
+
+            # a good reload
+            d.proc.send_signal(signal.SIGHUP)
+            d.notify.wait_for("RELOADING=1", 5 * SLOW)
+            d.notify.wait_for("READY=1", 5 * SLOW)
+            d.wait_log("configuration reloaded", 5 * SLOW)
+
+            # a bad reload keeps the running configuration
+            with open(config, "a") as f:
+                f.write("alarms = { imbalance_alarm_mv = 1; };\n")
+            d.proc.send_signal(signal.SIGHUP)
+            d.wait_log("reload failed, keeping the running configuration", 5 * SLOW)
+            d.wait_log("alarms.imbalance_alarm_mv: must be 5..1000 mV (got 1)", 1)
+            self.assertIsNone(d.proc.poll())
+
+            rc, took = d.stop(10 * SLOW)
+            d.notify.wait_for("STOPPING=1", 1)
+            self.assertEqual(rc, 0, d.text())
+            if not VALGRIND:
+                self.assertLess(took, 2.0)
+            self.assertIn("stopped", d.text())
+        finally:
+            d.close()
+
+    def test_shipped_config_starts(self):
+        """The shipped file as it is: whatever cannot run here degrades; the daemon stays up."""
+        config = write_config(self.dir)
+        d = DaemonRun(self.dir, config)
+        try:
+            d.notify.wait_for("READY=1", 10 * SLOW)
+            d.wait_log("services:", 5 * SLOW)
+            rc, took = d.stop(10 * SLOW)
+            self.assertEqual(rc, 0, d.text())
+            if not VALGRIND:
+                self.assertLess(took, 2.0)
+        finally:
+            d.close()
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0], "-v"] + SELECT)
