@@ -2,6 +2,8 @@
 /* cmdq.c — bounded request queue with an eventfd for the owner and a condvar for callers. */
 #include "bmsgw/cmdq.h"
 
+#include "bmsgw/clock.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -28,11 +30,7 @@ struct cmdq *cmdq_new(unsigned capacity)
         free(q);
         return NULL;
     }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&q->done, &ca);
-    pthread_condattr_destroy(&ca);
+    clock_cond_init(&q->done);
     pthread_mutex_init(&q->lock, NULL);
     q->cap = capacity ? capacity : 1;
     return q;
@@ -83,13 +81,7 @@ static bool unlink_req(struct cmdq *q, struct cmdq_req *req)
 int cmdq_call(struct cmdq *q, struct cmdq_req *req, int timeout_ms)
 {
     struct timespec dl;
-    clock_gettime(CLOCK_MONOTONIC, &dl);
-    dl.tv_sec += timeout_ms / 1000;
-    dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (dl.tv_nsec >= 1000000000L) {
-        dl.tv_sec++;
-        dl.tv_nsec -= 1000000000L;
-    }
+    clock_deadline(&dl, timeout_ms);
 
     pthread_mutex_lock(&q->lock);
     if (q->shutdown || q->len >= q->cap) {

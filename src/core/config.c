@@ -108,6 +108,15 @@ static int syntax_error(config_t *lc, const char *name, struct cfg_error *err)
     return cfg_fail(err, name, config_error_line(lc), NULL, "syntax error: %s%s", text, hint);
 }
 
+/* Apply what libconfig parsed (or report its syntax error), then release it. */
+static int apply_parsed(struct bmsgw_config *cfg, config_t *lc, int parsed, const char *name,
+                        struct cfg_origins *o, struct cfg_error *err)
+{
+    int rc = parsed ? apply_libconfig(cfg, lc, name, o, err) : syntax_error(lc, name, err);
+    config_destroy(lc);
+    return rc;
+}
+
 int cfg_apply_file(struct bmsgw_config *cfg, const char *path, bool optional, struct cfg_origins *o,
                    struct cfg_error *err)
 {
@@ -120,11 +129,7 @@ int cfg_apply_file(struct bmsgw_config *cfg, const char *path, bool optional, st
         return cfg_fail(err, path, 0, NULL, "cannot read the file: %s", strerror(errno));
     }
     config_init(&lc);
-    if (!config_read(&lc, f))
-        rc = syntax_error(&lc, path, err);
-    else
-        rc = apply_libconfig(cfg, &lc, path, o, err);
-    config_destroy(&lc);
+    rc = apply_parsed(cfg, &lc, config_read(&lc, f), path, o, err);
     fclose(f);
     return rc;
 }
@@ -137,6 +142,17 @@ void cfg_normalise(struct bmsgw_config *cfg)
     for (int i = 0; i < cfg->mbtcp.map_count; i++)
         if (cfg->mbtcp.maps[i].port == 0)
             cfg->mbtcp.maps[i].port = map_default_port[cfg->mbtcp.maps[i].kind & 3];
+}
+
+/* After every source was applied: presets, default ports, cross-key checks. */
+static int finish(struct bmsgw_config *cfg, int rc, struct cfg_origins *o, struct cfg_error *err)
+{
+    if (rc == 0) {
+        cfg_normalise(cfg);
+        rc = cfg_validate_with(cfg, o, err);
+    }
+    cfg_origins_free(o);
+    return rc;
 }
 
 int config_load(struct bmsgw_config *cfg, const char *path, const char *overlay_path,
@@ -154,12 +170,7 @@ int config_load(struct bmsgw_config *cfg, const char *path, const char *overlay_
             config_overlay_path(cfg, overlay, sizeof(overlay));
         rc = cfg_apply_file(cfg, overlay_path ? overlay_path : overlay, true, o, err);
     }
-    if (rc == 0) {
-        cfg_normalise(cfg);
-        rc = cfg_validate_with(cfg, o, err);
-    }
-    cfg_origins_free(o);
-    return rc;
+    return finish(cfg, rc, o, err);
 }
 
 int config_load_string(struct bmsgw_config *cfg, const char *text, const char *name,
@@ -167,22 +178,12 @@ int config_load_string(struct bmsgw_config *cfg, const char *text, const char *n
 {
     config_t lc;
     struct cfg_origins *o = cfg_origins_new();
-    int rc;
 
     memset(err, 0, sizeof(*err));
     config_defaults(cfg);
     config_init(&lc);
-    if (!config_read_string(&lc, text))
-        rc = syntax_error(&lc, name, err);
-    else
-        rc = apply_libconfig(cfg, &lc, name, o, err);
-    config_destroy(&lc);
-    if (rc == 0) {
-        cfg_normalise(cfg);
-        rc = cfg_validate_with(cfg, o, err);
-    }
-    cfg_origins_free(o);
-    return rc;
+    int rc = apply_parsed(cfg, &lc, config_read_string(&lc, text), name, o, err);
+    return finish(cfg, rc, o, err);
 }
 
 /* ---- restart diff ------------------------------------------------------------------------- */

@@ -2,6 +2,8 @@
 /* snapshot.c — double-buffered battery-system snapshot: one reader lock, serialised writers. */
 #include "bmsgw/snapshot.h"
 
+#include "bmsgw/clock.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -39,11 +41,7 @@ struct snapshot *snapshot_new(void)
         free(s);
         return NULL;
     }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->changed, &ca);
-    pthread_condattr_destroy(&ca);
+    clock_cond_init(&s->changed);
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->writer, NULL);
     pthread_mutex_init(&s->watch_lock, NULL);
@@ -111,22 +109,11 @@ uint64_t snapshot_generation(struct snapshot *s)
     return g;
 }
 
-static void deadline_after(struct timespec *ts, int timeout_ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += timeout_ms / 1000;
-    ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 uint64_t snapshot_wait(struct snapshot *s, uint64_t after_gen, int timeout_ms)
 {
     struct timespec deadline;
     if (timeout_ms >= 0)
-        deadline_after(&deadline, timeout_ms);
+        clock_deadline(&deadline, timeout_ms);
     pthread_mutex_lock(&s->lock);
     int rc = 0;
     while (s->current->generation <= after_gen && rc != ETIMEDOUT) {
