@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/* tinybms_decode.c — raw register blocks to a string's values, with the TinyBMS quirks. */
+#include "bmsgw/tinybms.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int reject(char *why, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int reject(char *why, size_t size, const char *fmt, ...)
+{
+    if (why && size) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, size, fmt, ap);
+        va_end(ap);
+    }
+    return -EDOM;
+}
+
+static const struct tinybms_reg *live_reg(const char *key)
+{
+    /* the keys below exist in the table (a unit test checks each) */
+    return tinybms_reg_find_key(key);
+}
+
+static int live_float(const uint16_t *regs, const char *key, double limit, double *out, char *why,
+                      size_t size)
+{
+    const struct tinybms_reg *r = live_reg(key);
+    if (tinybms_reg_value(r, regs + r->addr, 0, out) != 0)
+        return reject(why, size, "%s is not a number (NaN or infinite)", key);
+    if (fabs(*out) > limit)
+        return reject(why, size, "%s %.3g is out of range (|x| <= %g)", key, *out, limit);
+    return 0;
+}
+
+static int live_temp(const uint16_t *regs, unsigned addr, const char *what, int16_t *out, char *why,
+                     size_t size)
+{
+    int16_t dc = (int16_t)regs[addr];
+    *out = dc;
+    if (dc == BMSGW_TEMP_ABSENT)
+        return 0;
+    if (dc < TINYBMS_TEMP_MIN_DC || dc > TINYBMS_TEMP_MAX_DC)
+        return reject(why, size, "%s %.1f degC is out of range (%d..%d)", what, dc / 10.0,
+                      TINYBMS_TEMP_MIN_DC / 10, TINYBMS_TEMP_MAX_DC / 10);
+    return 0;
+}
+
+static int decode_cells(const uint16_t *regs, struct tinybms_live *out, char *why, size_t size)
+{
+    unsigned n = regs[53];
+    if (n == 0)
+        return reject(why, size, "the BMS reports 0 detected cells");
+    if (n > TINYBMS_MAX_CELLS)
+        return reject(why, size, "the BMS reports %u detected cells (at most %u)", n,
+                      TINYBMS_MAX_CELLS);
+    out->cell_count = (uint16_t)n;
+    /* with N cells, the top N of registers 0..15 hold cells 1..N */
+    unsigned first = TINYBMS_MAX_CELLS - n;
+    for (unsigned i = 0; i < n; i++) {
+        unsigned tenth_mv = regs[first + i];
+        unsigned mv = (tenth_mv + 5) / 10;
+        if (mv < TINYBMS_CELL_MIN_MV || mv > TINYBMS_CELL_MAX_MV)
+            return reject(why, size, "cell %u at %u mV is implausible (%u..%u mV)", i + 1, mv,
+                          TINYBMS_CELL_MIN_MV, TINYBMS_CELL_MAX_MV);
+        out->cell_mv[i] = (uint16_t)mv;
+    }
+    uint16_t mask = (uint16_t)((1u << n) - 1u);
+    out->balance_needed = regs[51] & mask;
+    out->balancing = regs[52] & mask;
+    return 0;
+}
+
+static int decode_soc_soh(const uint16_t *regs, struct tinybms_live *out, char *why, size_t size)
+{
+    const struct tinybms_reg *soc = live_reg("soc_pct"), *soh = live_reg("soh_pct");
+    tinybms_reg_value(soc, regs + soc->addr, 0, &out->soc_pct);
+    tinybms_reg_value(soh, regs + soh->addr, 0, &out->soh_pct);
+    if (out->soc_pct > 100.0 + 1e-9)
+        return reject(why, size, "SOC %.2f %% is above 100 %%", out->soc_pct);
+    if (out->soh_pct > 100.0 + 1e-9)
+        return reject(why, size, "SOH %.2f %% is above 100 %%", out->soh_pct);
+    return 0;
+}
+
+static int check_pack_voltage(const struct tinybms_live *l, char *why, size_t size)
+{
+    double sum_v = 0;
+    for (unsigned i = 0; i < l->cell_count; i++)
+        sum_v += l->cell_mv[i] / 1000.0;
+    if (l->pack_v <= 0)
+        return reject(why, size, "pack voltage %.3f V is not positive", l->pack_v);
+    /* the BMS measures both; a big mismatch means a decoding fault (word order, wrong block) */
+    if (fabs(l->pack_v - sum_v) > 1.0 + 0.1 * sum_v)
+        return reject(why, size, "pack voltage %.2f V does not match the cells' sum %.2f V",
+                      l->pack_v, sum_v);
+    return 0;
+}
+
+static void decode_counters(const uint16_t *regs, struct tinybms_live *out)
+{
+    const struct tinybms_reg *lt = live_reg("lifetime_s"), *tl = live_reg("time_left_s");
+    double v;
+    tinybms_reg_value(lt, regs + lt->addr, 0, &v);
+    out->lifetime_s = (uint32_t)v;
+    tinybms_reg_value(tl, regs + tl->addr, 0, &v);
+    out->time_left_s = (uint32_t)v;
+    out->bms_min_cell_mv = regs[40];
+    out->bms_max_cell_mv = regs[41];
+    out->distance_left_km = regs[44];
+    out->status = regs[50];
+}
+
+int tinybms_decode_live(const uint16_t regs[TINYBMS_LIVE_COUNT], struct tinybms_live *out,
+                        char *why, size_t why_size)
+{
+    memset(out, 0, sizeof(*out));
+    if (why && why_size)
+        why[0] = '\0';
+    int rc = decode_cells(regs, out, why, why_size);
+    if (!rc)
+        rc = live_float(regs, "pack_voltage_v", TINYBMS_PACK_MAX_V, &out->pack_v, why, why_size);
+    if (!rc)
+        rc = live_float(regs, "pack_current_a", TINYBMS_CURRENT_MAX_A, &out->current_a, why,
+                        why_size);
+    if (!rc)
+        rc = live_float(regs, "speed_kmh", 1000.0, &out->speed_kmh, why, why_size);
+    if (!rc)
+        rc = check_pack_voltage(out, why, why_size);
+    if (!rc)
+        rc = decode_soc_soh(regs, out, why, why_size);
+    if (!rc)
+        rc = live_temp(regs, 42, "external temperature 1", &out->sensor_dc[0], why, why_size);
+    if (!rc)
+        rc = live_temp(regs, 43, "external temperature 2", &out->sensor_dc[1], why, why_size);
+    if (!rc)
+        rc = live_temp(regs, 48, "internal temperature", &out->mosfet_temp_dc, why, why_size);
+    if (rc)
+        return rc;
+    decode_counters(regs, out);
+    return 0;
+}
+
+unsigned tinybms_string_cell_first(unsigned string_index)
+{
+    return string_index * TINYBMS_MAX_CELLS;
+}
+
+unsigned tinybms_string_sensor_first(unsigned string_index)
+{
+    return string_index * TINYBMS_SENSORS;
+}
+
+static void apply_extremes(const struct tinybms_live *l, struct bmsgw_string *st)
+{
+    st->min_cell_mv = st->max_cell_mv = l->cell_mv[0];
+    st->min_cell_no = st->max_cell_no = 1;
+    for (unsigned i = 1; i < l->cell_count; i++) {
+        if (l->cell_mv[i] < st->min_cell_mv) {
+            st->min_cell_mv = l->cell_mv[i];
+            st->min_cell_no = (uint16_t)(i + 1);
+        }
+        if (l->cell_mv[i] > st->max_cell_mv) {
+            st->max_cell_mv = l->cell_mv[i];
+            st->max_cell_no = (uint16_t)(i + 1);
+        }
+    }
+}
+
+void tinybms_live_apply(const struct tinybms_live *l, struct bmsgw_system *sys,
+                        unsigned string_index, int64_t sample_ms)
+{
+    if (string_index >= BMSGW_MAX_STRINGS ||
+        tinybms_string_cell_first(string_index + 1) > BMSGW_MAX_CELLS)
+        return;
+    struct bmsgw_string *st = &sys->strings[string_index];
+    unsigned c0 = tinybms_string_cell_first(string_index);
+    unsigned s0 = tinybms_string_sensor_first(string_index);
+
+    st->cell_first = (uint16_t)c0;
+    st->cell_count = l->cell_count;
+    st->sensor_first = (uint16_t)s0;
+    st->sensor_count = TINYBMS_SENSORS;
+    for (unsigned i = 0; i < TINYBMS_MAX_CELLS; i++) {
+        bool used = i < l->cell_count;
+        sys->cell_mv[c0 + i] = used ? l->cell_mv[i] : 0;
+        sys->cell_flags[c0 + i] =
+            (uint8_t)((used && (l->balance_needed >> i & 1u) ? BMSGW_CELL_BALANCE_NEEDED : 0) |
+                      (used && (l->balancing >> i & 1u) ? BMSGW_CELL_BALANCING : 0));
+    }
+    for (unsigned i = 0; i < TINYBMS_SENSORS; i++)
+        sys->sensor_dc[s0 + i] = l->sensor_dc[i];
+    if (sys->cell_count < c0 + TINYBMS_MAX_CELLS)
+        sys->cell_count = (uint16_t)(c0 + TINYBMS_MAX_CELLS);
+    if (sys->sensor_count < s0 + TINYBMS_SENSORS)
+        sys->sensor_count = (uint16_t)(s0 + TINYBMS_SENSORS);
+
+    st->pack_v = l->pack_v;
+    st->current_a = l->current_a;
+    st->soc_pct = l->soc_pct;
+    st->soh_pct = l->soh_pct;
+    st->mosfet_temp_dc = l->mosfet_temp_dc;
+    st->status = l->status;
+    st->time_left_s = l->time_left_s;
+    st->lifetime_s = l->lifetime_s;
+    apply_extremes(l, st);
+    st->sample_ms = sample_ms;
+    st->online = true;
+}
+
+void tinybms_settings_apply(const uint16_t regs[BMSGW_SETTINGS_COUNT], struct bmsgw_string *st,
+                            int64_t now_ms)
+{
+    memcpy(st->settings_reg, regs, sizeof(st->settings_reg));
+    st->settings_valid = true;
+    st->settings_ms = now_ms;
+    const struct tinybms_reg *cap = tinybms_reg_find_key("battery_capacity_ah");
+    double ah = 0;
+    tinybms_reg_value(cap, regs + (cap->addr - BMSGW_SETTINGS_FIRST), 0, &ah);
+    st->capacity_ah = ah;
+}
+
+static int cmp_event_newest_first(const void *a, const void *b)
+{
+    const struct bmsgw_bms_event *x = a, *y = b;
+    if (x->timestamp_s != y->timestamp_s)
+        return x->timestamp_s < y->timestamp_s ? 1 : -1;
+    return (int)y->id - (int)x->id;
+}
+
+unsigned tinybms_decode_events(const uint16_t regs[TINYBMS_EVENTS_REGS],
+                               struct bmsgw_bms_event out[BMSGW_EVENTS_MAX])
+{
+    unsigned n = 0;
+    for (unsigned k = 0; k < BMSGW_EVENTS_MAX; k++) {
+        uint16_t lo = regs[2 * k], hi = regs[2 * k + 1];
+        uint8_t id = (uint8_t)(hi >> 8);
+        if (id == 0x00 || id == 0xFF)
+            continue;
+        out[n].timestamp_s = (uint32_t)lo | (uint32_t)(hi & 0xFF) << 16;
+        out[n].id = id;
+        n++;
+    }
+    qsort(out, n, sizeof(out[0]), cmp_event_newest_first);
+    return n;
+}
+
+static bool event_in(const struct bmsgw_bms_event *list, unsigned n,
+                     const struct bmsgw_bms_event *e)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (list[i].timestamp_s == e->timestamp_s && list[i].id == e->id)
+            return true;
+    return false;
+}
+
+unsigned tinybms_events_new(const struct bmsgw_bms_event *prev, unsigned n_prev, bool baseline,
+                            const struct bmsgw_bms_event *cur, unsigned n_cur,
+                            struct bmsgw_bms_event *fresh)
+{
+    if (!baseline)
+        return 0;
+    uint32_t newest = 0;
+    for (unsigned i = 0; i < n_prev; i++)
+        if (prev[i].timestamp_s > newest)
+            newest = prev[i].timestamp_s;
+    unsigned n = 0;
+    /* cur is newest first: walk it backwards so fresh[] comes out oldest first */
+    for (unsigned i = n_cur; i-- > 0;) {
+        const struct bmsgw_bms_event *e = &cur[i];
+        if (event_in(prev, n_prev, e))
+            continue;
+        if (n_prev > 0 && e->timestamp_s < newest)
+            continue;
+        fresh[n++] = *e;
+    }
+    return n;
+}
