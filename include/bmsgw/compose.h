@@ -5,7 +5,9 @@
 
 #include <stdint.h>
 
+#include "bmsgw/alarms.h"
 #include "bmsgw/config.h"
+#include "bmsgw/limits.h"
 #include "bmsgw/model.h"
 
 struct config_store;
@@ -13,14 +15,17 @@ struct control;
 
 /*
  * Runs on the staging system of every commit, under the snapshot's writer lock (never the reader
- * lock): system aggregation, then the stages other modules add (alarm evaluation, charge
- * limits). Its state belongs to the single writer that holds the lock.
+ * lock): system aggregation (sys->agg), alarm evaluation (sys->alarms, alarms.h), then the
+ * charge-limit controller (sys->limits, limits.h) with the operator blocks of control.h. Its
+ * state belongs to the single writer that holds the lock.
  */
 struct composer {
     struct config_store *store; /* NULL: cfg is used as set */
     struct control *control;    /* may be NULL */
     uint64_t cfg_generation;
     struct bmsgw_config cfg;
+    struct alarms_state alarms;
+    struct limits_state limits;
 };
 
 void composer_init(struct composer *c, struct config_store *store, struct control *control);

@@ -109,6 +109,7 @@ struct cfg_alarms {
     int temp_low_c;
     int temp_low_warning_c;
     int charge_temp_low_c;
+    int charge_temp_warning_c;
     double charge_current_a;
     double discharge_current_a;
     int current_warning_pct;

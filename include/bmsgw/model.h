@@ -201,6 +201,8 @@ struct bmsgw_limits {
     char cvl_reason[80];
     char ccl_reason[80];
     char dcl_reason[80];
+    uint16_t strings_blocking_charge; /* online strings whose state forbids charging */
+    uint16_t strings_blocking_discharge;
     int64_t computed_ms;
 };
 
@@ -282,6 +284,9 @@ const char *bmsgw_alarm_name(enum bmsgw_alarm_id id);
 const char *bmsgw_alarm_level_name(enum bmsgw_alarm_level l);
 const char *bmsgw_charge_phase_name(enum bmsgw_charge_phase p);
 const char *bmsgw_can_bus_state_name(enum bmsgw_can_bus_state s);
+
+/* True when the string is online and its newest sample is at most stale_after_ms old. */
+bool bmsgw_string_is_fresh(const struct bmsgw_string *st, int64_t now_ms, int stale_after_ms);
 
 /* Age in ms of the system's battery data at now_ms: the oldest online string's sample age, or
  * INT64_MAX when no string is online. */

@@ -258,6 +258,8 @@ static const struct cfg_key alarms_keys[] = {
     INT(A, temp_low_warning_c, -60, 30, -10, "degC", "Low battery temperature warning.", 0),
     INT(A, charge_temp_low_c, -40, 20, 0, "degC",
         "Low temperature while charging alarm (TinyBMS register 320).", 0),
+    INT(A, charge_temp_warning_c, 0, 30, 5, "degC",
+        "Low temperature while charging warning this far above its alarm.", 0),
     DBL(A, charge_current_a, 1.0, 10000.0, 100.0, "A",
         "High charge current alarm (TinyBMS register 318).", 0),
     DBL(A, discharge_current_a, 1.0, 10000.0, 200.0, "A",

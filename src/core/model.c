@@ -112,7 +112,7 @@ const char *bmsgw_can_bus_state_name(enum bmsgw_can_bus_state s)
     return "unknown";
 }
 
-static bool string_fresh(const struct bmsgw_string *st, int64_t now_ms, int stale_after_ms)
+bool bmsgw_string_is_fresh(const struct bmsgw_string *st, int64_t now_ms, int stale_after_ms)
 {
     return st->online && st->sample_ms > 0 && now_ms - st->sample_ms <= stale_after_ms;
 }
@@ -224,7 +224,7 @@ void bmsgw_system_aggregate(struct bmsgw_system *sys, int64_t now_ms, int stale_
         const struct bmsgw_string *st = &sys->strings[i];
         a.charged_wh += st->charged_wh;
         a.discharged_wh += st->discharged_wh;
-        if (!string_fresh(st, now_ms, stale_after_ms))
+        if (!bmsgw_string_is_fresh(st, now_ms, stale_after_ms))
             continue;
         a.strings_online++;
         agg_string_values(st, &a, &w_soc, &w_soh, &w);

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/* limits.h — the charge-limit controller: CVL/CCL/DCL/DVL with reasons (pure, stateful). */
+#ifndef BMSGW_LIMITS_H
+#define BMSGW_LIMITS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bmsgw/config.h"
+#include "bmsgw/model.h"
+
+/*
+ * spec/victron-can.md "Charge limits". N = series cells (the smallest cell count of the fresh
+ * strings); cell-level inputs are the extremes over the fresh strings; current limits scale with
+ * the number of fresh strings. Over-voltage, under-voltage and charge low-temperature cut-offs
+ * are each string's alarm thresholds (alarms.h: registers 315, 316, 320 or the configuration).
+ *
+ * Phases: bulk (CVL = N x cell_charge_mv) until the mean cell reaches cell_charge_mv -
+ * LIMITS_ABSORPTION_MARGIN_MV; absorption (same CVL) until every cell stayed within
+ * float_spread_mv for float_after_s (the timer pauses while the voltage dips and restarts when
+ * the spread widens); float (target N x cell_float_mv); back to bulk when SOC < rebulk_soc_pct,
+ * to absorption when the spread reaches rebulk_spread_mv.
+ *
+ * CVL target: the phase's value, lowered by the cell guard (a cell above cell_charge_mv:
+ * min over strings of sum(min(cell, cell_charge_mv)) + 10 mV) and, while charging is blocked
+ * (hard limit or operator), set to the pack voltage. The output moves toward the target by at
+ * most cvl_slew_mv_per_s (elapsed time capped at LIMITS_MAX_STEP_MS), then is clamped to
+ * [N x cell_min_mv, min(N x (over-voltage cutoff - 50 mV), max_cvl_v)], the upper bound
+ * winning a conflict. It is never 0 while valid.
+ *
+ * CCL = max_charge_current_a x fresh strings x min(factor(highest cell), factor(every connected
+ * battery sensor)); DCL likewise with the lowest cell. With no connected sensor the temperature
+ * factor is 1 (said in the reason). Hard limits: CCL = 0 when a cell >= its over-voltage cutoff,
+ * a sensor <= its charge low-temperature cutoff, a string reports fault, or charge is blocked by
+ * the operator; DCL = 0 when a cell <= its under-voltage cutoff, a fault, or discharge is
+ * blocked. A limit that was 0 stays 0 for recover_hold_s after its cause cleared, and any rise
+ * is ramped at ccl_ramp_a_per_s; decreases are immediate.
+ *
+ * Without a fresh string the output is invalid: phase blocked, CCL = DCL = 0, CVL = the last
+ * known pack voltage (the value a "block" stale policy sends), DVL as before.
+ */
+
+#define LIMITS_ABSORPTION_MARGIN_MV 20
+#define LIMITS_GUARD_MARGIN_MV      10
+#define LIMITS_OV_MARGIN_MV         50
+#define LIMITS_MAX_STEP_MS          2000
+
+/* Operator blocks as the controller sees them (control.h). */
+struct limits_blocks {
+    bool charge;
+    bool discharge;
+    const char *charge_by; /* may be NULL */
+    const char *discharge_by;
+};
+
+/* Controller state carried from one computation to the next. */
+struct limits_state {
+    bool started;  /* a valid output was produced before */
+    uint8_t phase; /* enum bmsgw_charge_phase: bulk, absorption or float */
+    int64_t last_ms;
+    int64_t float_timer_ms;
+    double cvl_v;
+    double ccl_a;
+    double dcl_a;
+    int64_t ccl_zero_ms; /* last time the CCL target was 0, 0 = never */
+    int64_t dcl_zero_ms;
+    double last_pack_v; /* newest pack voltage seen while fresh */
+    double last_dvl_v;
+};
+
+void limits_init(struct limits_state *st);
+
+/* Piecewise-linear factor of table t at x (flat beyond the ends); 1 for an empty table. */
+double limits_table_factor(const struct cfg_table *t, double x);
+
+/*
+ * One step at now_ms over sys (aggregated, with the same stale_after_ms). alarms_cfg gives the
+ * per-string cut-offs; blocks may be NULL. Writes *out (every field, reasons included).
+ */
+void limits_compute(const struct cfg_limits *cfg, const struct cfg_alarms *alarms_cfg,
+                    const struct bmsgw_system *sys, const struct limits_blocks *blocks,
+                    int64_t now_ms, int stale_after_ms, struct limits_state *st,
+                    struct bmsgw_limits *out);
+
+#endif

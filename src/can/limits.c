@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: MIT */
+/* limits.c — the charge-limit controller (pure; state passed in and out). */
+#include "bmsgw/limits.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bmsgw/alarms.h"
+
+#define NEVER INT64_MIN
+
+/* What one step needs from the system, gathered over the fresh strings. */
+struct view {
+    unsigned n_fresh;
+    unsigned n_series;
+    double pack_v;
+    double soc_pct;
+    double avg_mv;
+    uint16_t min_mv, max_mv;
+    struct bmsgw_pos min_pos, max_pos;
+    double guard_v; /* 0 = no cell above cell_charge_mv */
+    double cap_v;   /* N x (over-voltage cutoff - margin), lowest over the strings */
+    unsigned n_temps;
+    double ccl_temp_f, dcl_temp_f;
+    int16_t ccl_temp_dc, dcl_temp_dc; /* the sensor that set each factor */
+    unsigned block_chg, block_dis;    /* strings whose hard limits block */
+    char chg_why[64], dis_why[64];    /* the first hard-limit reason, "" = none */
+};
+
+void limits_init(struct limits_state *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->phase = BMSGW_PHASE_BULK;
+    st->ccl_zero_ms = st->dcl_zero_ms = NEVER;
+}
+
+double limits_table_factor(const struct cfg_table *t, double x)
+{
+    int n = t->n_x < t->n_f ? t->n_x : t->n_f;
+    if (n <= 0)
+        return 1.0;
+    if (x <= t->x[0])
+        return t->f[0];
+    for (int i = 1; i < n; i++) {
+        if (x <= t->x[i]) {
+            double span = t->x[i] - t->x[i - 1];
+            return t->f[i - 1] + (t->f[i] - t->f[i - 1]) * (x - t->x[i - 1]) / span;
+        }
+    }
+    return t->f[n - 1];
+}
+
+/* Cells of string si: guard sum, extremes, and the voltage hard limits. */
+static void view_cells(const struct cfg_limits *cfg, const struct alarm_thresholds *t,
+                       const struct bmsgw_system *sys, unsigned si, struct view *v,
+                       bool *blocks_chg, bool *blocks_dis)
+{
+    const struct bmsgw_string *st = &sys->strings[si];
+    double guard_mv = LIMITS_GUARD_MARGIN_MV;
+    unsigned n = 0;
+    uint16_t lo = 0, hi = 0, lo_no = 0, hi_no = 0;
+    for (unsigned c = 0; c < st->cell_count && st->cell_first + c < BMSGW_MAX_CELLS; c++) {
+        uint16_t mv = sys->cell_mv[st->cell_first + c];
+        if (mv == 0)
+            continue;
+        guard_mv += mv < cfg->cell_charge_mv ? mv : cfg->cell_charge_mv;
+        if (n == 0 || mv < lo)
+            lo = mv, lo_no = (uint16_t)(c + 1);
+        if (n == 0 || mv > hi)
+            hi = mv, hi_no = (uint16_t)(c + 1);
+        n++;
+    }
+    if (n == 0)
+        return;
+    if (hi > cfg->cell_charge_mv && (v->guard_v == 0 || guard_mv / 1000.0 < v->guard_v))
+        v->guard_v = guard_mv / 1000.0;
+    if (hi >= t->cell_high_mv) {
+        *blocks_chg = true;
+        if (!v->chg_why[0])
+            snprintf(v->chg_why, sizeof(v->chg_why), "cell %.3f V >= cutoff %.3f V (S%u C%u)",
+                     hi / 1000.0, t->cell_high_mv / 1000.0, si + 1, hi_no);
+    }
+    if (lo <= t->cell_low_mv) {
+        *blocks_dis = true;
+        if (!v->dis_why[0])
+            snprintf(v->dis_why, sizeof(v->dis_why), "cell %.3f V <= cutoff %.3f V (S%u C%u)",
+                     lo / 1000.0, t->cell_low_mv / 1000.0, si + 1, lo_no);
+    }
+}
+
+/* Sensors of string si: temperature factors and the charge low-temperature hard limit. */
+static void view_temps(const struct cfg_limits *cfg, const struct alarm_thresholds *t,
+                       const struct bmsgw_system *sys, unsigned si, struct view *v,
+                       bool *blocks_chg)
+{
+    const struct bmsgw_string *st = &sys->strings[si];
+    for (unsigned k = 0; k < st->sensor_count && st->sensor_first + k < BMSGW_MAX_SENSORS; k++) {
+        int16_t dc = sys->sensor_dc[st->sensor_first + k];
+        if (dc == BMSGW_TEMP_ABSENT)
+            continue;
+        double fc = limits_table_factor(&cfg->ccl_temp, dc / 10.0);
+        double fd = limits_table_factor(&cfg->dcl_temp, dc / 10.0);
+        if (v->n_temps == 0 || fc < v->ccl_temp_f)
+            v->ccl_temp_f = fc, v->ccl_temp_dc = dc;
+        if (v->n_temps == 0 || fd < v->dcl_temp_f)
+            v->dcl_temp_f = fd, v->dcl_temp_dc = dc;
+        v->n_temps++;
+        if (dc <= t->charge_temp_low_dc) {
+            *blocks_chg = true;
+            if (!v->chg_why[0])
+                snprintf(v->chg_why, sizeof(v->chg_why),
+                         "temperature %.1f C <= charge cutoff %d C (S%u T%u)", dc / 10.0,
+                         t->charge_temp_low_dc / 10, si + 1, k + 1);
+        }
+    }
+}
+
+static void view_string(const struct cfg_limits *cfg, const struct cfg_alarms *acfg,
+                        const struct bmsgw_system *sys, unsigned si, struct view *v)
+{
+    const struct bmsgw_string *st = &sys->strings[si];
+    struct alarm_thresholds t;
+    bool chg = false, dis = false;
+
+    alarm_thresholds_resolve(acfg, st, &t);
+    v->n_fresh++;
+    if (st->cell_count && (v->n_series == 0 || st->cell_count < v->n_series))
+        v->n_series = st->cell_count;
+    double cap = st->cell_count * (t.cell_high_mv - LIMITS_OV_MARGIN_MV) / 1000.0;
+    if (st->cell_count && (v->cap_v == 0 || cap < v->cap_v))
+        v->cap_v = cap;
+    view_cells(cfg, &t, sys, si, v, &chg, &dis);
+    view_temps(cfg, &t, sys, si, v, &chg);
+    if (st->status == BMSGW_STATUS_FAULT) {
+        chg = dis = true;
+        if (!v->chg_why[0])
+            snprintf(v->chg_why, sizeof(v->chg_why), "BMS fault (%s)", st->name);
+        if (!v->dis_why[0])
+            snprintf(v->dis_why, sizeof(v->dis_why), "BMS fault (%s)", st->name);
+    }
+    v->block_chg += chg;
+    v->block_dis += dis;
+}
+
+static void view_gather(const struct cfg_limits *cfg, const struct cfg_alarms *acfg,
+                        const struct bmsgw_system *sys, int64_t now_ms, int stale_after_ms,
+                        struct view *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->ccl_temp_f = v->dcl_temp_f = 1.0;
+    unsigned n = sys->string_count < BMSGW_MAX_STRINGS ? sys->string_count : BMSGW_MAX_STRINGS;
+    for (unsigned i = 0; i < n; i++)
+        if (bmsgw_string_is_fresh(&sys->strings[i], now_ms, stale_after_ms))
+            view_string(cfg, acfg, sys, i, v);
+    v->pack_v = sys->agg.pack_v;
+    v->soc_pct = sys->agg.soc_pct;
+    v->avg_mv = sys->agg.avg_cell_mv;
+    v->min_mv = sys->agg.min_cell_mv;
+    v->max_mv = sys->agg.max_cell_mv;
+    v->min_pos = sys->agg.min_cell;
+    v->max_pos = sys->agg.max_cell;
+}
+
+static void phase_step(const struct cfg_limits *cfg, const struct view *v, int64_t dt_ms,
+                       struct limits_state *st)
+{
+    double spread = (double)v->max_mv - v->min_mv;
+    bool at_charge_v = v->avg_mv >= cfg->cell_charge_mv - LIMITS_ABSORPTION_MARGIN_MV;
+    switch (st->phase) {
+    case BMSGW_PHASE_ABSORPTION:
+        if (spread > cfg->float_spread_mv)
+            st->float_timer_ms = 0;
+        else if (at_charge_v)
+            st->float_timer_ms += dt_ms;
+        if (st->float_timer_ms >= (int64_t)cfg->float_after_s * 1000)
+            st->phase = BMSGW_PHASE_FLOAT;
+        break;
+    case BMSGW_PHASE_FLOAT:
+        if (v->soc_pct < cfg->rebulk_soc_pct) {
+            st->phase = BMSGW_PHASE_BULK;
+        } else if (spread >= cfg->rebulk_spread_mv) {
+            st->phase = BMSGW_PHASE_ABSORPTION;
+            st->float_timer_ms = 0;
+        }
+        break;
+    default:
+        st->phase = BMSGW_PHASE_BULK;
+        if (at_charge_v) {
+            st->phase = BMSGW_PHASE_ABSORPTION;
+            st->float_timer_ms = 0;
+        }
+        break;
+    }
+}
+
+/* A current limit after the hard limit: hold after a zero, ramp any rise. */
+static double smooth_current(double target, double prev, int64_t *zero_ms, int64_t now_ms,
+                             int64_t dt_ms, const struct cfg_limits *cfg, int *hold_left_s)
+{
+    int64_t hold_ms = (int64_t)cfg->recover_hold_s * 1000;
+    *hold_left_s = 0;
+    if (target <= 0) {
+        *zero_ms = now_ms;
+        return 0;
+    }
+    if (*zero_ms != NEVER && *zero_ms > now_ms - hold_ms) {
+        *hold_left_s = (int)((*zero_ms + hold_ms - now_ms + 999) / 1000);
+        return 0;
+    }
+    if (target > prev) {
+        double up = prev + cfg->ccl_ramp_a_per_s * (double)dt_ms / 1000.0;
+        return up < target ? up : target;
+    }
+    return target;
+}
+
+static double clamp(double x, double lo, double hi)
+{
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
+/* Reason of the CVL output. target is the unclamped target, bound describes a clamp. */
+static void cvl_reason(const struct cfg_limits *cfg, const struct view *v,
+                       const struct limits_state *st, double target, bool guard, bool blocked,
+                       const char *bound, char *buf, size_t size)
+{
+    int n = 0;
+    if (bound)
+        n = snprintf(buf, size, "CVL %.1f V — %s", st->cvl_v, bound);
+    else if (blocked)
+        n = snprintf(buf, size, "CVL %.1f V — held at pack voltage, charge blocked", st->cvl_v);
+    else if (guard)
+        n = snprintf(buf, size, "CVL %.1f V — cell guard, max cell %.3f V (S%d C%u)", st->cvl_v,
+                     v->max_mv / 1000.0, v->max_pos.string + 1, v->max_pos.no);
+    else if (st->phase == BMSGW_PHASE_ABSORPTION && cfg->float_after_s > 0)
+        n = snprintf(buf, size, "CVL %.1f V — absorption, %u x %.3f V, float timer %lld/%d s",
+                     st->cvl_v, v->n_series, cfg->cell_charge_mv / 1000.0,
+                     (long long)(st->float_timer_ms / 1000), cfg->float_after_s);
+    else
+        n = snprintf(buf, size, "CVL %.1f V — %s, %u x %.3f V", st->cvl_v,
+                     bmsgw_charge_phase_name(st->phase), v->n_series,
+                     (st->phase == BMSGW_PHASE_FLOAT ? cfg->cell_float_mv : cfg->cell_charge_mv) /
+                         1000.0);
+    if (!bound && n > 0 && (size_t)n < size && fabs(target - st->cvl_v) >= 0.05)
+        snprintf(buf + n, size - (size_t)n, " (to %.1f V)", target);
+}
+
+static void compute_cvl(const struct cfg_limits *cfg, const struct view *v, bool chg_blocked,
+                        int64_t dt_ms, struct limits_state *st, struct bmsgw_limits *out)
+{
+    unsigned n = v->n_series;
+    double target =
+        n * (st->phase == BMSGW_PHASE_FLOAT ? cfg->cell_float_mv : cfg->cell_charge_mv) / 1000.0;
+    bool guard = v->guard_v > 0 && v->guard_v < target;
+    if (guard)
+        target = v->guard_v;
+    if (chg_blocked && v->pack_v > 0 && v->pack_v < target)
+        target = v->pack_v;
+    double cvl = target;
+    if (st->started) {
+        double step = cfg->cvl_slew_mv_per_s * (double)dt_ms / 1e6;
+        cvl = st->cvl_v + clamp(target - st->cvl_v, -step, step);
+    }
+    double lo = n * cfg->cell_min_mv / 1000.0, hi = v->cap_v;
+    const char *bound = NULL;
+    if (cfg->max_cvl_v > 0 && cfg->max_cvl_v < hi)
+        hi = cfg->max_cvl_v;
+    if (cvl > hi)
+        bound = hi == v->cap_v ? "capped below the over-voltage cutoff" : "capped at max_cvl_v";
+    else if (cvl < lo)
+        bound = "raised to the cell_min_mv floor";
+    st->cvl_v = cvl < lo ? lo : cvl;
+    if (st->cvl_v > hi)
+        st->cvl_v = hi; /* the upper bound wins a conflict */
+    out->cvl_v = st->cvl_v;
+    cvl_reason(cfg, v, st, target, guard, chg_blocked, bound, out->cvl_reason,
+               sizeof(out->cvl_reason));
+}
+
+/* One current limit (CCL or DCL): its inputs and the reason it is what it is. */
+struct current_in {
+    const char *name;      /* "CCL" / "DCL" */
+    const char *cell_word; /* "max cell" / "min cell" */
+    double max_a;          /* per string */
+    const struct cfg_table *cell_table;
+    uint16_t cell_mv;
+    double temp_f;
+    int16_t temp_dc;
+    const char *hard_why; /* "" = no hard limit */
+    bool op_block;
+    const char *op_by;
+};
+
+static void current_reason(const struct current_in *in, const struct view *v, double val,
+                           double target, double f, bool by_cell, char *buf, size_t size)
+{
+    char detail[48];
+    if (f >= 1.0)
+        snprintf(detail, sizeof(detail), "%u x %.1f A", v->n_fresh, in->max_a);
+    else if (by_cell)
+        snprintf(detail, sizeof(detail), "%s %.3f V", in->cell_word, in->cell_mv / 1000.0);
+    else
+        snprintf(detail, sizeof(detail), "temperature %.1f C", in->temp_dc / 10.0);
+    int n = snprintf(buf, size,
+                     f >= 0.1 || f == 0 ? "%s %.1f A (%.0f%%) — %s%s" : "%s %.1f A (%.1f%%) — %s%s",
+                     in->name, val, f * 100.0, detail, v->n_temps ? "" : ", no temperature sensor");
+    if (n > 0 && (size_t)n < size && val < target - 0.05)
+        snprintf(buf + n, size - (size_t)n, " (ramping to %.1f A)", target);
+}
+
+static double compute_current(const struct cfg_limits *cfg, const struct current_in *in,
+                              const struct view *v, double *prev, int64_t *zero_ms, int64_t now_ms,
+                              int64_t dt_ms, char *reason, size_t size)
+{
+    double f_cell = limits_table_factor(in->cell_table, in->cell_mv);
+    bool by_cell = f_cell <= in->temp_f;
+    double f = by_cell ? f_cell : in->temp_f;
+    double target = in->max_a * v->n_fresh * f;
+    char why[80] = "";
+    if (in->op_block)
+        snprintf(why, sizeof(why), "blocked by %s",
+                 in->op_by && in->op_by[0] ? in->op_by : "the operator");
+    else if (in->hard_why[0])
+        snprintf(why, sizeof(why), "%s", in->hard_why);
+    if (why[0])
+        target = 0;
+    int hold_s;
+    double val = smooth_current(target, *prev, zero_ms, now_ms, dt_ms, cfg, &hold_s);
+    *prev = val;
+    if (why[0])
+        snprintf(reason, size, "%s 0 A — %s", in->name, why);
+    else if (hold_s)
+        snprintf(reason, size, "%s 0 A — recovering, %d s hold left", in->name, hold_s);
+    else
+        current_reason(in, v, val, target, f, by_cell, reason, size);
+    return val;
+}
+
+static void limits_invalid(int64_t now_ms, struct limits_state *st, struct bmsgw_limits *out)
+{
+    if (st->started) {
+        st->ccl_zero_ms = st->dcl_zero_ms = now_ms;
+        if (st->last_pack_v > 0)
+            st->cvl_v = st->last_pack_v;
+    }
+    st->ccl_a = st->dcl_a = 0;
+    out->valid = false;
+    out->phase = BMSGW_PHASE_BLOCKED;
+    out->cvl_v = st->last_pack_v;
+    out->dvl_v = st->last_dvl_v;
+    if (st->last_pack_v > 0)
+        snprintf(out->cvl_reason, sizeof(out->cvl_reason),
+                 "CVL %.1f V — no fresh BMS data, last pack voltage", st->last_pack_v);
+    else
+        snprintf(out->cvl_reason, sizeof(out->cvl_reason), "CVL unknown — no fresh BMS data");
+    snprintf(out->ccl_reason, sizeof(out->ccl_reason), "CCL 0 A — no fresh BMS data");
+    snprintf(out->dcl_reason, sizeof(out->dcl_reason), "DCL 0 A — no fresh BMS data");
+}
+
+void limits_compute(const struct cfg_limits *cfg, const struct cfg_alarms *alarms_cfg,
+                    const struct bmsgw_system *sys, const struct limits_blocks *blocks,
+                    int64_t now_ms, int stale_after_ms, struct limits_state *st,
+                    struct bmsgw_limits *out)
+{
+    struct view v;
+    view_gather(cfg, alarms_cfg, sys, now_ms, stale_after_ms, &v);
+    memset(out, 0, sizeof(*out));
+    out->computed_ms = now_ms;
+    int64_t dt_ms = st->started ? now_ms - st->last_ms : 0;
+    dt_ms = dt_ms < 0 ? 0 : dt_ms > LIMITS_MAX_STEP_MS ? LIMITS_MAX_STEP_MS : dt_ms;
+    st->last_ms = now_ms;
+    if (v.n_fresh == 0 || v.n_series == 0 || v.max_mv == 0) {
+        limits_invalid(now_ms, st, out);
+        return;
+    }
+    bool op_chg = blocks && blocks->charge, op_dis = blocks && blocks->discharge;
+    bool chg_blocked = op_chg || v.chg_why[0];
+    phase_step(cfg, &v, dt_ms, st);
+    st->last_pack_v = v.pack_v;
+    compute_cvl(cfg, &v, chg_blocked, dt_ms, st, out);
+
+    struct current_in ccl = {
+        .name = "CCL",
+        .cell_word = "max cell",
+        .max_a = cfg->max_charge_current_a,
+        .cell_table = &cfg->ccl_cell,
+        .cell_mv = v.max_mv,
+        .temp_f = v.ccl_temp_f,
+        .temp_dc = v.ccl_temp_dc,
+        .hard_why = v.chg_why,
+        .op_block = op_chg,
+        .op_by = blocks ? blocks->charge_by : NULL,
+    };
+    struct current_in dcl = {
+        .name = "DCL",
+        .cell_word = "min cell",
+        .max_a = cfg->max_discharge_current_a,
+        .cell_table = &cfg->dcl_cell,
+        .cell_mv = v.min_mv,
+        .temp_f = v.dcl_temp_f,
+        .temp_dc = v.dcl_temp_dc,
+        .hard_why = v.dis_why,
+        .op_block = op_dis,
+        .op_by = blocks ? blocks->discharge_by : NULL,
+    };
+    out->ccl_a = compute_current(cfg, &ccl, &v, &st->ccl_a, &st->ccl_zero_ms, now_ms, dt_ms,
+                                 out->ccl_reason, sizeof(out->ccl_reason));
+    out->dcl_a = compute_current(cfg, &dcl, &v, &st->dcl_a, &st->dcl_zero_ms, now_ms, dt_ms,
+                                 out->dcl_reason, sizeof(out->dcl_reason));
+    out->dvl_v = st->last_dvl_v = v.n_series * cfg->cell_discharge_min_mv / 1000.0;
+    out->strings_blocking_charge = (uint16_t)(op_chg ? v.n_fresh : v.block_chg);
+    out->strings_blocking_discharge = (uint16_t)(op_dis ? v.n_fresh : v.block_dis);
+    out->phase = chg_blocked ? BMSGW_PHASE_BLOCKED : st->phase;
+    out->valid = true;
+    st->started = true;
+}

@@ -1,0 +1,531 @@
+/* SPDX-License-Identifier: MIT */
+/* test-limits.c — the charge-limit controller: rules, hard limits, smoothing, invariants. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bmsgw/alarms.h"
+#include "bmsgw/limits.h"
+#include "sysgen.h"
+
+#define STALE 3000
+#define BASE  100000 /* test times are relative to this (a sample at 0 ms means "never") */
+
+static struct bmsgw_config cfg;
+
+static int setup(void **state)
+{
+    (void)state;
+    config_defaults(&cfg);
+    return 0;
+}
+
+#define near(a, b) (fabs((a) - (b)) < 1e-6)
+
+static void step(struct bmsgw_system *s, struct limits_state *st, int64_t now,
+                 const struct limits_blocks *b, struct bmsgw_limits *out)
+{
+    sysgen_touch(s, BASE + now);
+    limits_compute(&cfg.limits, &cfg.alarms, s, b, BASE + now, STALE, st, out);
+}
+
+/* Steps of 1 s from t0 (inclusive) to t1 (exclusive); returns t1. */
+static int64_t run(struct bmsgw_system *s, struct limits_state *st, int64_t t0, int64_t t1,
+                   const struct limits_blocks *b, struct bmsgw_limits *out)
+{
+    for (int64_t t = t0; t < t1; t += 1000)
+        step(s, st, t, b, out);
+    return t1;
+}
+
+static void test_table_factor(void **state)
+{
+    (void)state;
+    const struct cfg_table *t = &cfg.limits.ccl_cell; /* 3375/3400/3425/3450/3500 */
+    assert_true(near(limits_table_factor(t, 3300), 1.0));
+    assert_true(near(limits_table_factor(t, 3400), 0.25));
+    assert_true(near(limits_table_factor(t, 3412.5), 0.15));
+    assert_true(near(limits_table_factor(t, 3475), 0.0025));
+    assert_true(near(limits_table_factor(t, 3500), 0.0));
+    assert_true(near(limits_table_factor(t, 3700), 0.0));
+    assert_true(near(limits_table_factor(&cfg.limits.ccl_temp, 7.5), 0.75));
+    assert_true(near(limits_table_factor(&cfg.limits.dcl_temp, -5), 0.125));
+    struct cfg_table empty = { 0 };
+    assert_true(near(limits_table_factor(&empty, 10), 1.0));
+}
+
+static void test_bulk_defaults(void **state)
+{
+    (void)state;
+    struct bmsgw_system *s = sysgen_new(1, 16, 2, 3300, 250, 0);
+    struct limits_state st;
+    struct bmsgw_limits out;
+    limits_init(&st);
+    step(s, &st, 0, NULL, &out);
+    assert_true(out.valid);
+    assert_int_equal(out.phase, BMSGW_PHASE_BULK);
+    assert_true(near(out.cvl_v, 55.2)); /* 16 x 3.450 V */
+    assert_true(near(out.dvl_v, 46.4)); /* 16 x 2.900 V */
+    assert_true(near(out.ccl_a, 0.0));  /* ramps from 0 at 5 A/s */
+    assert_non_null(strstr(out.ccl_reason, "ramping to 50.0 A"));
+    run(s, &st, 1000, 21000, NULL, &out);
+    assert_true(near(out.ccl_a, 50.0));
+    assert_true(near(out.dcl_a, 100.0));
+    assert_string_equal(out.ccl_reason, "CCL 50.0 A (100%) — 1 x 50.0 A");
+    assert_string_equal(out.cvl_reason, "CVL 55.2 V — bulk, 16 x 3.450 V");
+    assert_int_equal(out.strings_blocking_charge, 0);
+    free(s);
+}
+
+static void test_ccl_tapers_by_cell_and_temperature(void **state)
+{
+    (void)state;
+    struct bmsgw_system *s = sysgen_new(1, 16, 2, 3300, 250, 0);
+    struct limits_state st;
+    struct bmsgw_limits out;
+    limits_init(&st);
+    run(s, &st, 0, 20000, NULL, &out);
+    sysgen_cell(s, 0, 5, 3400);
+    step(s, &st, 20000, NULL, &out);
+    assert_true(near(out.ccl_a, 12.5)); /* 25 %: decreases are immediate */
+    assert_string_equal(out.ccl_reason, "CCL 12.5 A (25%) — max cell 3.400 V");
+    sysgen_cell(s, 0, 5, 3300);
+    s->sensor_dc[1] = 450; /* 45 degC -> 0.5 */
+    run(s, &st, 21000, 40000, NULL, &out);
+    assert_true(near(out.ccl_a, 25.0));
+    assert_string_equal(out.ccl_reason, "CCL 25.0 A (50%) — temperature 45.0 C");
+    assert_true(near(out.dcl_a, 50.0));
+    free(s);
+}
+
+static void test_cell_guard(void **state)
+{
+    (void)state;
+    struct bmsgw_system *s = sysgen_new(1, 16, 2, 3440, 250, 0);
+    struct limits_state st;
+    struct bmsgw_limits out;
+    limits_init(&st);
+    step(s, &st, 0, NULL, &out);
+    assert_true(near(out.cvl_v, 55.2));
+    sysgen_cell(s, 0, 7, 3520);
+    step(s, &st, 1000, NULL, &out);
+    /* target 15 x 3.440 + 3.450 + 0.010 = 55.06 V, 50 mV/s slew */
+    assert_true(near(out.cvl_v, 55.15));
+    assert_non_null(strstr(out.cvl_reason, "cell guard, max cell 3.520 V (S1 C7)"));
+    assert_non_null(strstr(out.cvl_reason, "(to 55.1 V)"));
+    step(s, &st, 2000, NULL, &out);
+    step(s, &st, 3000, NULL, &out);
+    assert_true(near(out.cvl_v, 55.06));
+    assert_true(near(out.ccl_a, 0.0)); /* factor 0 above 3.5 V */
+    assert_int_equal(out.phase, BMSGW_PHASE_ABSORPTION);
+    free(s);
+}
+
+static void test_hard_limit_over_voltage_hold_and_ramp(void **state)
+{
+    (void)state;
+    struct bmsgw_system *s = sysgen_new(1, 16, 2, 3300, 250, 0);
+    struct limits_state st;
+    struct bmsgw_limits out;
+    limits_init(&st);
+    run(s, &st, 0, 20000, NULL, &out);
+    sysgen_cell(s, 0, 7, 3650);
+    step(s, &st, 20000, NULL, &out);
+    assert_true(near(out.ccl_a, 0.0));
+    assert_string_equal(out.ccl_reason, "CCL 0 A — cell 3.650 V >= cutoff 3.650 V (S1 C7)");
+    assert_int_equal(out.phase, BMSGW_PHASE_BLOCKED);
+    assert_int_equal(out.strings_blocking_charge, 1);
+    assert_int_equal(out.strings_blocking_discharge, 0);
+    assert_true(near(out.dcl_a, 100.0));
+    sysgen_cell(s, 0, 7, 3300);
+    step(s, &st, 21000, NULL, &out); /* cause cleared at 21 s; last zero at 20 s */
+    assert_true(near(out.ccl_a, 0.0));
+    assert_string_equal(out.ccl_reason, "CCL 0 A — recovering, 29 s hold left");
+    run(s, &st, 22000, 50000, NULL, &out);
+    assert_true(near(out.ccl_a, 0.0));
+    step(s, &st, 50000, NULL, &out); /* hold over: ramp from 0 at 5 A/s */
+    assert_true(near(out.ccl_a, 5.0));
+    step(s, &st, 51000, NULL, &out);
+    assert_true(near(out.ccl_a, 10.0));
+    free(s);
+}
+
+static void test_hard_limits_cold_fault_under_voltage(void **state)
+{
+    (void)state;
+    struct bmsgw_system *s = sysgen_new(1, 16, 2, 3300, 250, 0);
+    struct limits_state st;
+    struct bmsgw_limits out;
+    limits_init(&st);
+    run(s, &st, 0, 30000, NULL, &out);
+    s->sensor_dc[0] = 0;
+    step(s, &st, 30000, NULL, &out);
+    assert_true(near(out.ccl_a, 0.0));
+    assert_string_equal(out.ccl_reason, "CCL 0 A — temperature 0.0 C <= charge cutoff 0 C (S1 T1)");
+    assert_true(near(out.dcl_a, 25.0)); /* dcl_temp at 0 degC: 0.25 */
+
+    s->sensor_dc[0] = 250;
+    s->strings[0].status = BMSGW_STATUS_FAULT;
+    step(s, &st, 31000, NULL, &out);
+    assert_true(near(out.ccl_a, 0.0) && near(out.dcl_a, 0.0));
+    assert_string_equal(out.dcl_reason, "DCL 0 A — BMS fault (A)");
+    assert_int_equal(out.strings_blocking_discharge, 1);
+
+    s->strings[0].status = BMSGW_STATUS_IDLE;
+    limits_init(&st);
+    sysgen_cell(s, 0, 3, 2500);
+    step(s, &st, 40000, NULL, &out);
+    assert_true(near(out.dcl_a, 0.0));
+    assert_string_equal(out.dcl_reason, "DCL 0 A — cell 2.500 V <= cutoff 2.500 V (S1 C3)");
+    assert_int_equal(out.phase, BMSGW_PHASE_BULK); /* discharge limits do not block charging */
+    free(s);
+}
+
+static void test_operator_block_lowers_cvl(void **state)
+{
+    (void)state;
+    struct bmsgw_system *s = sysgen_new(1, 16, 2, 3300, 250, 0);
+    struct limits_state st;
+    struct bmsgw_limits out;
+    struct limits_blocks b = { .charge = true, .charge_by = "modbus coil 100" };
+    limits_init(&st);
+    run(s, &st, 0, 20000, NULL, &out);
+    step(s, &st, 20000, &b, &out);
+    assert_true(near(out.ccl_a, 0.0));
+    assert_string_equal(out.ccl_reason, "CCL 0 A — blocked by modbus coil 100");
+    assert_true(near(out.cvl_v, 55.15)); /* toward the pack voltage 52.8 V at 50 mV/s */
+    assert_non_null(strstr(out.cvl_reason, "held at pack voltage"));
+    assert_int_equal(out.strings_blocking_charge, 1);
+    run(s, &st, 21000, 120000, &b, &out);
+    assert_true(near(out.cvl_v, 52.8));
+    assert_true(near(out.dcl_a, 100.0));
+    b = (struct limits_blocks){ .discharge = true };
+    step(s, &st, 120000, &b, &out);
+    assert_true(near(out.dcl_a, 0.0));
+    assert_string_equal(out.dcl_reason, "DCL 0 A — blocked by the operator");
+    free(s);
+}
+
+static void test_cvl_bounds(void **state)
+{
+    (void)state;
+    struct bmsgw_system *s = sysgen_new(1, 16, 2, 3300, 250, 0);
+    struct limits_state st;
+    struct bmsgw_limits out;
+
+    cfg.limits.max_cvl_v = 54.0;
+    limits_init(&st);
+    step(s, &st, 0, NULL, &out);
+    assert_true(near(out.cvl_v, 54.0));
+    assert_string_equal(out.cvl_reason, "CVL 54.0 V — capped at max_cvl_v");
+    cfg.limits.max_cvl_v = 0;
+
+    /* over-voltage cutoff from register 315: 16 x (3.480 - 0.050) */
+    s->strings[0].settings_valid = true;
+    s->strings[0].settings_reg[15] = 3480;
+    limits_init(&st);
+    step(s, &st, 0, NULL, &out);
+    assert_true(near(out.cvl_v, 54.88));
+    assert_string_equal(out.cvl_reason, "CVL 54.9 V — capped below the over-voltage cutoff");
+
+    /* a conflict between floor and cap: the cap wins */
+    s->strings[0].settings_reg[15] = 2900;
+    limits_init(&st);
+    step(s, &st, 0, NULL, &out);
+    assert_true(near(out.cvl_v, 45.6));
+    s->strings[0].settings_valid = false;
+
+    /* the guard cannot pull CVL under the floor */
+    for (unsigned c = 1; c <= 16; c++)
+        sysgen_cell(s, 0, c, 2900);
+    sysgen_cell(s, 0, 1, 3500);
+    limits_init(&st);
+    step(s, &st, 0, NULL, &out);
+    assert_true(near(out.cvl_v, 48.0));
+    assert_string_equal(out.cvl_reason, "CVL 48.0 V — raised to the cell_min_mv floor");
+    free(s);
+}
+
+static void test_multi_string(void **state)
+{
+    (void)state;
+    struct bmsgw_system *s = sysgen_new(2, 16, 1, 3300, 250, 0);
+    struct limits_state st;
+    struct bmsgw_limits out;
+    limits_init(&st);
+    run(s, &st, 0, 60000, NULL, &out);
+    assert_true(near(out.ccl_a, 100.0));
+    assert_true(near(out.dcl_a, 200.0));
+    assert_string_equal(out.ccl_reason, "CCL 100.0 A (100%) — 2 x 50.0 A");
+    sysgen_cell(s, 1, 2, 3400); /* extremes over all strings */
+    step(s, &st, 60000, NULL, &out);
+    assert_true(near(out.ccl_a, 25.0));
+    s->strings[1].online = false;
+    sysgen_cell(s, 1, 2, 3300);
+    step(s, &st, 61000, NULL, &out);
+    assert_true(near(out.ccl_a, 30.0)); /* ramps from 25 toward 50 at 5 A/s */
+    assert_true(out.dcl_a <= 100.0);
+    run(s, &st, 62000, 80000, NULL, &out);
+    assert_true(near(out.ccl_a, 50.0));
+    assert_true(near(out.dcl_a, 100.0));
+    sysgen_cell(s, 0, 1, 3700);
+    step(s, &st, 80000, NULL, &out);
+    assert_int_equal(out.strings_blocking_charge, 1);
+    free(s);
+}
+
+static void test_stale_is_invalid_then_holds(void **state)
+{
+    (void)state;
+    struct bmsgw_system *s = sysgen_new(1, 16, 2, 3300, 250, 0);
+    struct limits_state st;
+    struct bmsgw_limits out;
+    limits_init(&st);
+    /* nothing valid yet */
+    s->strings[0].online = false;
+    step(s, &st, 0, NULL, &out);
+    assert_false(out.valid);
+    assert_true(near(out.cvl_v, 0));
+    assert_string_equal(out.cvl_reason, "CVL unknown — no fresh BMS data");
+    s->strings[0].online = true;
+    run(s, &st, 1000, 30000, NULL, &out);
+    assert_true(near(out.ccl_a, 50.0)); /* no hold at start-up */
+    /* the sample ages past stale_after_ms */
+    limits_compute(&cfg.limits, &cfg.alarms, s, NULL, BASE + 29000 + STALE + 1, STALE, &st, &out);
+    assert_false(out.valid);
+    assert_int_equal(out.phase, BMSGW_PHASE_BLOCKED);
+    assert_true(near(out.ccl_a, 0) && near(out.dcl_a, 0));
+    assert_true(near(out.cvl_v, 52.8)); /* the last pack voltage */
+    assert_string_equal(out.ccl_reason, "CCL 0 A — no fresh BMS data");
+    step(s, &st, 40000, NULL, &out);
+    assert_true(out.valid);
+    assert_true(near(out.ccl_a, 0)); /* held after the gap */
+    assert_non_null(strstr(out.ccl_reason, "hold left"));
+    free(s);
+}
+
+/* ---- invariants over generated systems ---------------------------------------------------- */
+
+struct bounds {
+    unsigned n_fresh;
+    double lo, hi;
+    bool chg_hard, dis_hard;
+};
+
+static void expected_bounds(const struct bmsgw_system *s, int64_t now, struct bounds *b)
+{
+    unsigned n_series = 0;
+    memset(b, 0, sizeof(*b));
+    b->hi = cfg.limits.max_cvl_v > 0 ? cfg.limits.max_cvl_v : 1e9;
+    for (unsigned i = 0; i < s->string_count; i++) {
+        const struct bmsgw_string *st = &s->strings[i];
+        if (!bmsgw_string_is_fresh(st, now, STALE))
+            continue;
+        struct alarm_thresholds t;
+        alarm_thresholds_resolve(&cfg.alarms, st, &t);
+        b->n_fresh++;
+        if (n_series == 0 || st->cell_count < n_series)
+            n_series = st->cell_count;
+        double cap = st->cell_count * (t.cell_high_mv - 50) / 1000.0;
+        if (cap < b->hi)
+            b->hi = cap;
+        for (unsigned c = 0; c < st->cell_count; c++) {
+            uint16_t mv = s->cell_mv[st->cell_first + c];
+            b->chg_hard |= mv >= t.cell_high_mv;
+            b->dis_hard |= mv <= t.cell_low_mv;
+        }
+        for (unsigned k = 0; k < st->sensor_count; k++) {
+            int16_t dc = s->sensor_dc[st->sensor_first + k];
+            b->chg_hard |= dc != BMSGW_TEMP_ABSENT && dc <= t.charge_temp_low_dc;
+        }
+        b->chg_hard |= st->status == BMSGW_STATUS_FAULT;
+        b->dis_hard |= st->status == BMSGW_STATUS_FAULT;
+    }
+    b->lo = n_series * cfg.limits.cell_min_mv / 1000.0;
+}
+
+static double clamp_hi_wins(double x, const struct bounds *b)
+{
+    x = x < b->lo ? b->lo : x;
+    return x > b->hi ? b->hi : x;
+}
+
+static void check_step(const struct bmsgw_limits *prev, const struct bmsgw_limits *out,
+                       const struct bounds *b, const struct limits_blocks *blk, int64_t dt,
+                       unsigned seed, unsigned i)
+{
+    const double eps = 1e-9;
+    double dt_s = (dt > LIMITS_MAX_STEP_MS ? LIMITS_MAX_STEP_MS : dt) / 1000.0;
+    if (out->ccl_a < 0 || out->dcl_a < 0 || !out->cvl_reason[0] || !out->ccl_reason[0])
+        fail_msg("seed %u step %u: negative limit or no reason", seed, i);
+    if (!out->valid) {
+        if (out->ccl_a != 0 || out->dcl_a != 0)
+            fail_msg("seed %u step %u: invalid output with current", seed, i);
+        return;
+    }
+    if (out->cvl_v <= 0 || out->cvl_v != clamp_hi_wins(out->cvl_v, b))
+        fail_msg("seed %u step %u: CVL %.3f outside %.3f..%.3f", seed, i, out->cvl_v, b->lo, b->hi);
+    if (out->ccl_a > cfg.limits.max_charge_current_a * b->n_fresh + eps ||
+        out->dcl_a > cfg.limits.max_discharge_current_a * b->n_fresh + eps)
+        fail_msg("seed %u step %u: current limit above the strings' maximum", seed, i);
+    if ((b->chg_hard || blk->charge) && out->ccl_a != 0)
+        fail_msg("seed %u step %u: CCL %.1f despite a hard limit", seed, i, out->ccl_a);
+    if ((b->dis_hard || blk->discharge) && out->dcl_a != 0)
+        fail_msg("seed %u step %u: DCL %.1f despite a hard limit", seed, i, out->dcl_a);
+    if (!prev->valid)
+        return;
+    double slew = cfg.limits.cvl_slew_mv_per_s / 1000.0 * dt_s;
+    if (fabs(out->cvl_v - clamp_hi_wins(prev->cvl_v, b)) > slew + eps)
+        fail_msg("seed %u step %u: CVL moved %.4f V in %.3f s", seed, i, out->cvl_v - prev->cvl_v,
+                 dt_s);
+    double ramp = cfg.limits.ccl_ramp_a_per_s * dt_s;
+    if (out->ccl_a - prev->ccl_a > ramp + eps || out->dcl_a - prev->dcl_a > ramp + eps)
+        fail_msg("seed %u step %u: a current limit rose faster than the ramp", seed, i);
+}
+
+static void random_config(uint64_t *rng)
+{
+    config_defaults(&cfg);
+    cfg.limits.chemistry = (int)(battery_rand_uniform(rng) * 3);
+    cfg.limits.preset_explicit = 0;
+    config_apply_presets(&cfg);
+    cfg.limits.max_cvl_v =
+        battery_rand_uniform(rng) < 0.3 ? 30 + 30 * battery_rand_uniform(rng) : 0;
+    cfg.limits.cvl_slew_mv_per_s = 1 + (int)(battery_rand_uniform(rng) * 200);
+    cfg.limits.recover_hold_s = (int)(battery_rand_uniform(rng) * 40);
+    cfg.alarms.thresholds_from_bms = battery_rand_uniform(rng) < 0.5;
+}
+
+static void test_invariants_over_generated_systems(void **state)
+{
+    (void)state;
+    struct bmsgw_system *s = calloc(1, sizeof(*s));
+    for (unsigned seed = 1; seed <= 300; seed++) {
+        uint64_t rng = seed;
+        struct limits_state st;
+        struct bmsgw_limits prev = { 0 }, out;
+        int64_t now = 1000;
+        random_config(&rng);
+        limits_init(&st);
+        for (unsigned i = 0; i < 200; i++) {
+            int64_t dt = (int64_t)(battery_rand_uniform(&rng) * 3000);
+            struct limits_blocks blk = { .charge = battery_rand_uniform(&rng) < 0.05,
+                                         .discharge = battery_rand_uniform(&rng) < 0.05 };
+            struct bounds b;
+            now += dt;
+            sysgen_random(s, &rng, now);
+            expected_bounds(s, now, &b);
+            limits_compute(&cfg.limits, &cfg.alarms, s, &blk, now, STALE, &st, &out);
+            check_step(&prev, &out, &b, &blk, dt, seed, i);
+            prev = out;
+        }
+    }
+    free(s);
+}
+
+/* ---- a whole charge: bulk -> absorption -> float -> rebulk -------------------------------- */
+
+/* A charger that obeys CCL and CVL (constant current, then constant voltage). */
+static double charger_current(const struct battery *b, const struct bmsgw_limits *l, double max_a)
+{
+    double ocv = 0, r = 0;
+    for (unsigned i = 0; i < b->p.cells; i++) {
+        ocv += battery_ocv_v(b->p.chemistry, b->cells[i].soc);
+        r += b->cells[i].r_ohm;
+    }
+    double i_cv = (l->cvl_v - ocv) / r;
+    double i = l->ccl_a < max_a ? l->ccl_a : max_a;
+    i = i_cv < i ? i_cv : i;
+    return i > 0 ? i : 0;
+}
+
+struct scenario {
+    struct battery bat;
+    struct bmsgw_system *sys;
+    struct limits_state st;
+    struct bmsgw_limits out;
+    int64_t now;
+};
+
+/* Run with current_a (NAN = the charger) until phase is reached; returns the seconds taken. */
+static int run_until(struct scenario *sc, double current_a, uint8_t phase, int max_s)
+{
+    for (int s = 0; s < max_s; s++) {
+        double i = isnan(current_a) ? charger_current(&sc->bat, &sc->out, 40.0) : current_a;
+        battery_step(&sc->bat, i, 1.0);
+        sc->now += 1000;
+        sysgen_from_battery(sc->sys, 0, &sc->bat, sc->now);
+        limits_compute(&cfg.limits, &cfg.alarms, sc->sys, NULL, sc->now, STALE, &sc->st, &sc->out);
+        if (sc->out.phase == phase)
+            return s + 1;
+    }
+    fail_msg("phase %s not reached in %d s (phase %s, %s)", bmsgw_charge_phase_name(phase), max_s,
+             bmsgw_charge_phase_name(sc->out.phase), sc->out.cvl_reason);
+    return -1;
+}
+
+static void test_scenario_whole_charge(void **state)
+{
+    (void)state;
+    struct scenario sc = { .now = 0 };
+    struct battery_params p;
+    battery_params_default(&p, CFG_CHEM_LFP);
+    p.capacity_spread = 0.0;
+    p.r_spread = 0.0;
+    p.soc_spread_pct = 0.2;
+    p.soc_pct = 60;
+    assert_int_equal(battery_init(&sc.bat, &p), 0);
+    sc.sys = sysgen_new(1, p.cells, p.sensors, 3300, 250, 0);
+    limits_init(&sc.st);
+
+    run_until(&sc, NAN, BMSGW_PHASE_BULK, 5);
+    assert_true(near(sc.out.cvl_v, 55.2));
+    run_until(&sc, NAN, BMSGW_PHASE_ABSORPTION, 4 * 3600);
+    assert_true(sc.bat.est_soc_pct > 90);
+    int absorb_s = run_until(&sc, NAN, BMSGW_PHASE_FLOAT, 4 * 3600);
+    assert_true(absorb_s >= cfg.limits.float_after_s);
+    /* CVL ramps down to 16 x 3.375 V at 50 mV/s: 1.2 V in 24 s */
+    assert_true(sc.out.cvl_v > 54.0);
+    for (int i = 0; i < 30; i++)
+        run_until(&sc, NAN, BMSGW_PHASE_FLOAT, 1);
+    assert_true(near(sc.out.cvl_v, 54.0));
+    assert_string_equal(sc.out.cvl_reason, "CVL 54.0 V — float, 16 x 3.375 V");
+
+    /* a load takes the battery below the re-bulk SOC */
+    run_until(&sc, -50.0, BMSGW_PHASE_BULK, 4 * 3600);
+    assert_true(sc.bat.est_soc_pct < cfg.limits.rebulk_soc_pct);
+    assert_true(sc.bat.est_soc_pct > cfg.limits.rebulk_soc_pct - 1);
+    run_until(&sc, NAN, BMSGW_PHASE_ABSORPTION, 4 * 3600);
+
+    /* in float, a cell drifting away sends the controller back to absorption */
+    run_until(&sc, NAN, BMSGW_PHASE_FLOAT, 4 * 3600);
+    sc.bat.cells[3].forced_mv = battery_cell_mv(&sc.bat, 4) - 85;
+    run_until(&sc, NAN, BMSGW_PHASE_ABSORPTION, 5);
+    battery_free(&sc.bat);
+    free(sc.sys);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_table_factor, setup),
+        cmocka_unit_test_setup(test_bulk_defaults, setup),
+        cmocka_unit_test_setup(test_ccl_tapers_by_cell_and_temperature, setup),
+        cmocka_unit_test_setup(test_cell_guard, setup),
+        cmocka_unit_test_setup(test_hard_limit_over_voltage_hold_and_ramp, setup),
+        cmocka_unit_test_setup(test_hard_limits_cold_fault_under_voltage, setup),
+        cmocka_unit_test_setup(test_operator_block_lowers_cvl, setup),
+        cmocka_unit_test_setup(test_cvl_bounds, setup),
+        cmocka_unit_test_setup(test_multi_string, setup),
+        cmocka_unit_test_setup(test_stale_is_invalid_then_holds, setup),
+        cmocka_unit_test_setup(test_invariants_over_generated_systems, setup),
+        cmocka_unit_test_setup(test_scenario_whole_charge, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
