@@ -25,7 +25,9 @@
  *   high discharge /  discharge current >= register 317 / charge current >= register 318;
  *   charge current    warnings at current_warning_pct of those
  *   cell imbalance    max - min cell of a string >= imbalance_mv (warning imbalance_warning_mv)
- *   BMS internal      the string reports fault status (0x9B)
+ *   BMS internal      the string reports fault status (0x9B), or its newest logged event is a
+ *                     fault (warning: a warning event) at most ALARMS_EVENT_ACTIVE_S old on
+ *                     the BMS's lifetime clock
  *   general           any alarm (warning) above
  *
  * Absent sensors (BMSGW_TEMP_ABSENT) and unread cells (0 mV) are ignored. Hysteresis: a level
@@ -37,6 +39,9 @@
 
 /* A string is charging while its current is above this (sensor noise stays below). */
 #define ALARMS_CHARGING_MIN_A 0.5
+/* How long the newest BMS event keeps "BMS internal" raised (it clears earlier when a newer
+ * event, such as a recovery, follows). */
+#define ALARMS_EVENT_ACTIVE_S 60
 /* Current conditions clear this share of their threshold below it. */
 #define ALARMS_CURRENT_HYST_PCT 5
 

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "bmsgw/tinybms.h"
+
 /* TinyBMS settings registers used as thresholds, with their documented ranges. */
 enum {
     REG_OVER_VOLTAGE_MV = 315,
@@ -172,6 +174,28 @@ static void eval_currents(const struct bmsgw_string *st, const struct alarm_thre
                   prev[BMSGW_ALARM_HIGH_DISCHARGE_CURRENT]);
 }
 
+/* Fault status, or a recent fault/warning event (timestamps are 24-bit BMS lifetime seconds). */
+static struct cond eval_internal(const struct bmsgw_string *st)
+{
+    struct cond c = { BMSGW_LEVEL_OK, st->status, BMSGW_STATUS_FAULT };
+    if (st->status == BMSGW_STATUS_FAULT) {
+        c.level = BMSGW_LEVEL_ALARM;
+        return c;
+    }
+    if (st->event_count == 0)
+        return c;
+    const struct bmsgw_bms_event *e = &st->events[0];
+    uint32_t age_s = ((st->lifetime_s & 0xFFFFFFu) - e->timestamp_s) & 0xFFFFFFu;
+    if (age_s > ALARMS_EVENT_ACTIVE_S)
+        return c;
+    const char *sev = tinybms_event_severity(e->id);
+    if (strcmp(sev, "fault") == 0)
+        c = (struct cond){ BMSGW_LEVEL_ALARM, e->id, 0 };
+    else if (strcmp(sev, "warning") == 0)
+        c = (struct cond){ BMSGW_LEVEL_WARNING, e->id, 0 };
+    return c;
+}
+
 /* All conditions of one fresh string; c[] starts unsupported. */
 static void eval_string(const struct bmsgw_system *sys, const struct bmsgw_string *st,
                         const struct alarm_thresholds *t, const uint8_t *prev, struct cond *c)
@@ -190,9 +214,7 @@ static void eval_string(const struct bmsgw_system *sys, const struct bmsgw_strin
     }
     eval_temps(st, &v, t, prev, c);
     eval_currents(st, t, prev, c);
-    bool fault = st->status == BMSGW_STATUS_FAULT;
-    c[BMSGW_ALARM_BMS_INTERNAL] =
-        (struct cond){ fault ? BMSGW_LEVEL_ALARM : BMSGW_LEVEL_OK, st->status, BMSGW_STATUS_FAULT };
+    c[BMSGW_ALARM_BMS_INTERNAL] = eval_internal(st);
 }
 
 /* Direction of a condition's value: +1 larger is worse, -1 smaller is worse. */

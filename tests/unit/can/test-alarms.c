@@ -260,6 +260,21 @@ static void test_bms_fault(void **state)
     assert_int_equal(level_of(s, &st, BMSGW_ALARM_GENERAL), BMSGW_LEVEL_ALARM);
     s->strings[0].status = BMSGW_STATUS_CHARGING;
     assert_int_equal(level_of(s, &st, BMSGW_ALARM_BMS_INTERNAL), BMSGW_LEVEL_OK);
+
+    /* the newest event: an over-voltage cutoff (fault) 10 s ago on the BMS clock */
+    struct bmsgw_string *str = &s->strings[0];
+    str->lifetime_s = 0x01000010; /* beyond 24 bits: timestamps wrap */
+    str->event_count = 2;
+    str->events[0] = (struct bmsgw_bms_event){ .timestamp_s = 0x000006, .id = 0x03 };
+    str->events[1] = (struct bmsgw_bms_event){ .timestamp_s = 0x000001, .id = 0x61 };
+    assert_int_equal(level_of(s, &st, BMSGW_ALARM_BMS_INTERNAL), BMSGW_LEVEL_ALARM);
+    str->lifetime_s = 0x01000006 + ALARMS_EVENT_ACTIVE_S + 1; /* too old */
+    assert_int_equal(level_of(s, &st, BMSGW_ALARM_BMS_INTERNAL), BMSGW_LEVEL_OK);
+    str->lifetime_s = 0x01000010;
+    str->events[0].id = 0x37; /* low-temperature charging cutoff: a warning */
+    assert_int_equal(level_of(s, &st, BMSGW_ALARM_BMS_INTERNAL), BMSGW_LEVEL_WARNING);
+    str->events[0].id = 0x79; /* recovered from over-voltage: information */
+    assert_int_equal(level_of(s, &st, BMSGW_ALARM_BMS_INTERNAL), BMSGW_LEVEL_OK);
     free(s);
 }
 
