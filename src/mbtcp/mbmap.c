@@ -1,0 +1,582 @@
+/* SPDX-License-Identifier: MIT */
+/* mbmap.c — the register-map engine: addresses, encoding, rendering, write decoding (pure). */
+#include "bmsgw/mbmap.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bmsgw/mbmap_maps.h"
+
+static const struct mbmap *const maps[MBMAP_KIND_COUNT] = {
+    [MBMAP_MEGA] = &mbmap_mega,
+    [MBMAP_TESCOM] = &mbmap_tescom,
+    [MBMAP_PACK12S] = &mbmap_pack12s,
+    [MBMAP_TESTPATTERN] = &mbmap_testpattern,
+};
+
+const struct mbmap *mbmap_get(int kind)
+{
+    return kind >= 0 && kind < MBMAP_KIND_COUNT ? maps[kind] : NULL;
+}
+
+const struct mbmap *mbmap_find(const char *name)
+{
+    for (unsigned k = 0; name && k < MBMAP_KIND_COUNT; k++)
+        if (strcmp(maps[k]->name, name) == 0)
+            return maps[k];
+    return NULL;
+}
+
+/* ---- fields -------------------------------------------------------------------------------- */
+
+unsigned mbmap_field_width(const struct mbmap_field *f)
+{
+    switch (f->type) {
+    case MBMAP_U32:
+    case MBMAP_S32:
+    case MBMAP_F32:
+        return 2;
+    case MBMAP_F64:
+        return 4;
+    case MBMAP_STRING:
+        return f->str_regs;
+    default:
+        return 1;
+    }
+}
+
+unsigned mbmap_field_groups(const struct mbmap_field *f)
+{
+    return f->groups ? f->groups : 1;
+}
+
+static unsigned field_stride(const struct mbmap_field *f)
+{
+    return f->stride ? f->stride : mbmap_field_width(f);
+}
+
+long mbmap_field_addr(const struct mbmap_field *f, unsigned group, unsigned item)
+{
+    if (group >= mbmap_field_groups(f) || item >= f->count)
+        return -1;
+    return (long)f->addr + (long)group * f->group_stride + (long)item * field_stride(f);
+}
+
+double mbmap_field_scale(const struct mbmap_field *f)
+{
+    return f->scale != 0 ? f->scale : 1.0;
+}
+
+const struct mbmap_field *mbmap_field_find(const struct mbmap *m, const char *key)
+{
+    for (unsigned i = 0; key && i < m->n_fields; i++)
+        if (strcmp(m->fields[i].key, key) == 0)
+            return &m->fields[i];
+    return NULL;
+}
+
+const struct mbmap_field *mbmap_locate(const struct mbmap *m, int table, unsigned addr,
+                                       unsigned *group, unsigned *item, unsigned *offset)
+{
+    for (unsigned k = 0; k < m->n_fields; k++) {
+        const struct mbmap_field *f = &m->fields[k];
+        if (f->table != table)
+            continue;
+        unsigned stride = field_stride(f), width = mbmap_field_width(f);
+        for (unsigned g = 0; g < mbmap_field_groups(f); g++) {
+            unsigned base = f->addr + g * f->group_stride;
+            if (addr < base)
+                continue;
+            unsigned rel = addr - base, i = rel / stride, off = rel % stride;
+            if (i < f->count && off < width) {
+                *group = g;
+                *item = i;
+                *offset = off;
+                return f;
+            }
+        }
+    }
+    return NULL;
+}
+
+const char *mbmap_value_name(const struct mbmap_field *f, unsigned group, unsigned item, char *buf,
+                             size_t size)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    if (f->group_label && mbmap_field_groups(f) > 1)
+        n += (size_t)snprintf(buf, size, "%s %u ", f->group_label, group + 1);
+    if (n < size && f->item_label && f->count > 1)
+        n += (size_t)snprintf(buf + n, size - n, "%s %u ", f->item_label, item + 1);
+    if (n < size)
+        snprintf(buf + n, size - n, "%s", f->label);
+    return buf;
+}
+
+/* The declared range of table containing addr, or NULL. */
+static const struct mbmap_range *range_at(const struct mbmap *m, int table, unsigned addr)
+{
+    for (unsigned i = 0; i < m->n_ranges; i++) {
+        const struct mbmap_range *r = &m->ranges[i];
+        if (r->table == table && addr >= r->first && addr <= r->last)
+            return r;
+    }
+    return NULL;
+}
+
+/* Last address of the declared span (touching ranges joined) that contains addr. */
+static unsigned span_end(const struct mbmap *m, int table, const struct mbmap_range *r)
+{
+    unsigned end = r->last;
+    const struct mbmap_range *next;
+    while (end + 1 < MBMAP_ADDR_SPACE && (next = range_at(m, table, end + 1)) != NULL)
+        end = next->last;
+    return end;
+}
+
+bool mbmap_declared(const struct mbmap *m, int table, unsigned addr, unsigned qty)
+{
+    if (qty == 0 || addr + qty > MBMAP_ADDR_SPACE)
+        return false;
+    const struct mbmap_range *r = range_at(m, table, addr);
+    return r && span_end(m, table, r) >= addr + qty - 1;
+}
+
+unsigned mbmap_plan_reads(const struct mbmap *m, int table, unsigned first, unsigned last,
+                          unsigned max_qty, struct mbmap_span *out, unsigned max_out)
+{
+    unsigned n = 0, cur = first;
+    if (max_qty == 0)
+        return 0;
+    while (cur <= last && cur < MBMAP_ADDR_SPACE) {
+        const struct mbmap_range *r = range_at(m, table, cur);
+        if (!r) {
+            unsigned next = MBMAP_ADDR_SPACE;
+            for (unsigned i = 0; i < m->n_ranges; i++)
+                if (m->ranges[i].table == table && m->ranges[i].first > cur &&
+                    m->ranges[i].first < next)
+                    next = m->ranges[i].first;
+            cur = next;
+            continue;
+        }
+        unsigned end = span_end(m, table, r);
+        if (end > last)
+            end = last;
+        unsigned qty = end - cur + 1 < max_qty ? end - cur + 1 : max_qty;
+        if (n < max_out)
+            out[n] = (struct mbmap_span){ .addr = (uint16_t)cur, .qty = (uint16_t)qty };
+        n++;
+        cur += qty;
+    }
+    return n;
+}
+
+/* ---- encoding ------------------------------------------------------------------------------ */
+
+uint16_t mbmap_half_from_double(double v)
+{
+    uint64_t x;
+    memcpy(&x, &v, sizeof(x));
+    uint16_t sign = (uint16_t)((x >> 48) & 0x8000);
+    int exp = (int)((x >> 52) & 0x7ff);
+    uint64_t mant = x & 0xfffffffffffffull;
+    if (exp == 0x7ff)
+        return sign | 0x7c00 | (mant ? 0x200 : 0);
+    int e = exp - 1023 + 15;
+    if (e >= 31)
+        return sign | 0x7c00;
+    uint64_t h, rem, halfway;
+    if (e <= 0) {
+        if (e < -10)
+            return sign;
+        unsigned shift = (unsigned)(43 - e);
+        uint64_t m = mant | (1ull << 52);
+        h = m >> shift;
+        rem = m & ((1ull << shift) - 1);
+        halfway = 1ull << (shift - 1);
+    } else {
+        h = ((uint64_t)e << 10) | (mant >> 42);
+        rem = mant & ((1ull << 42) - 1);
+        halfway = 1ull << 41;
+    }
+    if (rem > halfway || (rem == halfway && (h & 1)))
+        h++; /* a carry into the exponent is right, up to infinity */
+    return sign | (uint16_t)h;
+}
+
+double mbmap_half_to_double(uint16_t h)
+{
+    int exp = (h >> 10) & 0x1f;
+    unsigned mant = h & 0x3ff;
+    double v;
+    if (exp == 0)
+        v = ldexp(mant, -24);
+    else if (exp == 31)
+        v = mant ? NAN : INFINITY;
+    else
+        v = ldexp(mant + 1024, exp - 25);
+    return (h & 0x8000) ? -v : v;
+}
+
+static void put_words(uint16_t *regs, uint64_t v, unsigned n, int order)
+{
+    for (unsigned k = 0; k < n; k++) {
+        uint16_t w = (uint16_t)(v >> (16 * (n - 1 - k))); /* k = 0: most significant */
+        regs[order == MBMAP_WORDS_CDAB ? n - 1 - k : k] = w;
+    }
+}
+
+static uint64_t get_words(const uint16_t *regs, unsigned n, int order)
+{
+    uint64_t v = 0;
+    for (unsigned k = 0; k < n; k++)
+        v = (v << 16) | regs[order == MBMAP_WORDS_CDAB ? n - 1 - k : k];
+    return v;
+}
+
+static double clamp_round(double v, double lo, double hi)
+{
+    if (isnan(v))
+        return 0;
+    v = round(v);
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+void mbmap_encode(const struct mbmap_field *f, double value, int word_order, uint16_t *regs)
+{
+    double v = value / mbmap_field_scale(f);
+    switch (f->type) {
+    case MBMAP_U16:
+        regs[0] = (uint16_t)clamp_round(v, 0, UINT16_MAX);
+        break;
+    case MBMAP_S16:
+        regs[0] = (uint16_t)(int16_t)clamp_round(v, INT16_MIN, INT16_MAX);
+        break;
+    case MBMAP_U32:
+        put_words(regs, (uint32_t)clamp_round(v, 0, UINT32_MAX), 2, word_order);
+        break;
+    case MBMAP_S32:
+        put_words(regs, (uint32_t)(int32_t)clamp_round(v, INT32_MIN, INT32_MAX), 2, word_order);
+        break;
+    case MBMAP_F16:
+        regs[0] = mbmap_half_from_double(v);
+        break;
+    case MBMAP_F32: {
+        float fl = (float)v;
+        uint32_t bits;
+        memcpy(&bits, &fl, sizeof(bits));
+        put_words(regs, bits, 2, word_order);
+        break;
+    }
+    case MBMAP_F64: {
+        uint64_t bits;
+        memcpy(&bits, &v, sizeof(bits));
+        put_words(regs, bits, 4, word_order);
+        break;
+    }
+    case MBMAP_BIT:
+        regs[0] = !isnan(value) && value != 0;
+        break;
+    default:
+        break;
+    }
+}
+
+static double decode_raw(const struct mbmap_field *f, const uint16_t *regs, int word_order)
+{
+    switch (f->type) {
+    case MBMAP_U16:
+        return regs[0];
+    case MBMAP_S16:
+        return (int16_t)regs[0];
+    case MBMAP_U32:
+        return (uint32_t)get_words(regs, 2, word_order);
+    case MBMAP_S32:
+        return (int32_t)(uint32_t)get_words(regs, 2, word_order);
+    case MBMAP_F16:
+        return mbmap_half_to_double(regs[0]);
+    case MBMAP_F32: {
+        uint32_t bits = (uint32_t)get_words(regs, 2, word_order);
+        float fl;
+        memcpy(&fl, &bits, sizeof(fl));
+        return fl;
+    }
+    case MBMAP_F64: {
+        uint64_t bits = get_words(regs, 4, word_order);
+        double d;
+        memcpy(&d, &bits, sizeof(d));
+        return d;
+    }
+    case MBMAP_BIT:
+        return regs[0] != 0;
+    default:
+        return NAN;
+    }
+}
+
+int mbmap_decode(const struct mbmap_field *f, const uint16_t *regs, int word_order, double *value)
+{
+    if ((f->flags & MBMAP_ABSENT) && regs[0] == f->absent_raw) {
+        *value = NAN;
+        return 1;
+    }
+    double raw = decode_raw(f, regs, word_order);
+    *value = f->type == MBMAP_BIT ? raw : raw * mbmap_field_scale(f);
+    return 0;
+}
+
+const char *mbmap_decode_str(const struct mbmap_field *f, const uint16_t *regs, char *buf,
+                             size_t size)
+{
+    size_t n = 0;
+    for (unsigned r = 0; r < f->str_regs && n + 1 < size; r++) {
+        char c[2] = { (char)(regs[r] >> 8), (char)(regs[r] & 0xff) };
+        for (unsigned k = 0; k < 2 && n + 1 < size; k++) {
+            if (c[k] == 0)
+                goto done;
+            buf[n++] = c[k];
+        }
+    }
+done:
+    if (size)
+        buf[n] = 0;
+    return buf;
+}
+
+static void encode_str(const struct mbmap_field *f, const char *text, uint16_t *regs)
+{
+    size_t len = text ? strnlen(text, 2u * f->str_regs) : 0;
+    for (unsigned r = 0; r < f->str_regs; r++) {
+        unsigned hi = 2 * r < len ? (unsigned char)text[2 * r] : 0;
+        unsigned lo = 2 * r + 1 < len ? (unsigned char)text[2 * r + 1] : 0;
+        regs[r] = (uint16_t)(hi << 8 | lo);
+    }
+}
+
+/* ---- images -------------------------------------------------------------------------------- */
+
+static void mark_field(struct mbmap_image *img, const struct mbmap_field *f, unsigned flag)
+{
+    unsigned width = mbmap_field_width(f);
+    for (unsigned g = 0; g < mbmap_field_groups(f); g++)
+        for (unsigned i = 0; i < f->count; i++)
+            for (unsigned w = 0; w < width; w++)
+                img->flags[f->table][mbmap_field_addr(f, g, i) + w] |= (uint8_t)flag;
+}
+
+/* Every register of every value must be declared (a table error otherwise). */
+static bool field_declared(const struct mbmap_image *img, const struct mbmap_field *f)
+{
+    unsigned width = mbmap_field_width(f);
+    for (unsigned g = 0; g < mbmap_field_groups(f); g++)
+        for (unsigned i = 0; i < f->count; i++) {
+            long a = mbmap_field_addr(f, g, i);
+            if (a < 0 || a + width > img->size[f->table])
+                return false;
+            for (unsigned w = 0; w < width; w++)
+                if (!(img->flags[f->table][a + w] & MBMAP_A_DECLARED))
+                    return false;
+        }
+    return true;
+}
+
+static int image_alloc(struct mbmap_image *img)
+{
+    for (unsigned i = 0; i < img->map->n_ranges; i++) {
+        const struct mbmap_range *r = &img->map->ranges[i];
+        if (r->table >= MBMAP_TABLE_COUNT || r->last < r->first)
+            return -EINVAL;
+        if ((uint32_t)r->last + 1 > img->size[r->table])
+            img->size[r->table] = (uint32_t)r->last + 1;
+    }
+    for (unsigned t = 0; t < MBMAP_TABLE_COUNT; t++) {
+        img->flags[t] = calloc(img->size[t] ? img->size[t] : 1, 1);
+        if (!img->flags[t])
+            return -ENOMEM;
+    }
+    img->regs = calloc(img->size[MBMAP_REGS] ? img->size[MBMAP_REGS] : 1, sizeof(uint16_t));
+    img->bits[0] = calloc(img->size[MBMAP_COILS] ? img->size[MBMAP_COILS] : 1, 1);
+    img->bits[1] = calloc(img->size[MBMAP_DISCRETE] ? img->size[MBMAP_DISCRETE] : 1, 1);
+    return img->regs && img->bits[0] && img->bits[1] ? 0 : -ENOMEM;
+}
+
+int mbmap_image_init(struct mbmap_image *img, const struct mbmap *map, int word_order)
+{
+    memset(img, 0, sizeof(*img));
+    img->map = map;
+    img->word_order = word_order;
+    int rc = image_alloc(img);
+    if (rc)
+        goto fail;
+    for (unsigned i = 0; i < map->n_ranges; i++) {
+        const struct mbmap_range *r = &map->ranges[i];
+        unsigned flag = MBMAP_A_DECLARED | (r->flags & MBMAP_LIVE ? MBMAP_A_LIVE : 0);
+        for (unsigned a = r->first; a <= r->last; a++)
+            img->flags[r->table][a] |= (uint8_t)flag;
+    }
+    rc = -EINVAL;
+    for (unsigned k = 0; k < map->n_fields; k++) {
+        const struct mbmap_field *f = &map->fields[k];
+        if (f->table >= MBMAP_TABLE_COUNT || f->count == 0 || !field_declared(img, f))
+            goto fail;
+        if ((f->type == MBMAP_BIT) != (f->table != MBMAP_REGS))
+            goto fail;
+        if (f->flags & MBMAP_WRITABLE)
+            mark_field(img, f, MBMAP_A_WRITE | MBMAP_A_SIM_WRITE);
+        if (f->flags & MBMAP_SIM_WRITE)
+            mark_field(img, f, MBMAP_A_SIM_WRITE);
+    }
+    return 0;
+fail:
+    mbmap_image_deinit(img);
+    return rc;
+}
+
+void mbmap_image_deinit(struct mbmap_image *img)
+{
+    free(img->regs);
+    free(img->bits[0]);
+    free(img->bits[1]);
+    for (unsigned t = 0; t < MBMAP_TABLE_COUNT; t++)
+        free(img->flags[t]);
+    memset(img, 0, sizeof(*img));
+}
+
+static void render_value(struct mbmap_image *img, const struct mbmap_field *f, const void *src,
+                         unsigned g, unsigned i)
+{
+    long a = mbmap_field_addr(f, g, i);
+    double v = 0;
+    bool present = f->get(src, f, g, i, &v);
+    if (f->type == MBMAP_BIT) {
+        img->bits[f->table][a] = present && !isnan(v) && v != 0;
+        return;
+    }
+    if (present)
+        mbmap_encode(f, v, img->word_order, &img->regs[a]);
+    else if (f->flags & MBMAP_ABSENT)
+        img->regs[a] = f->absent_raw; /* the other registers stay 0 */
+}
+
+void mbmap_render(struct mbmap_image *img, const void *src)
+{
+    memset(img->regs, 0, sizeof(uint16_t) * img->size[MBMAP_REGS]);
+    memset(img->bits[0], 0, img->size[MBMAP_COILS]);
+    memset(img->bits[1], 0, img->size[MBMAP_DISCRETE]);
+    for (unsigned k = 0; k < img->map->n_fields; k++) {
+        const struct mbmap_field *f = &img->map->fields[k];
+        if (f->type == MBMAP_STRING) {
+            for (unsigned g = 0; g < mbmap_field_groups(f); g++)
+                for (unsigned i = 0; i < f->count; i++)
+                    encode_str(f, f->get_str(src, f), &img->regs[mbmap_field_addr(f, g, i)]);
+            continue;
+        }
+        for (unsigned g = 0; g < mbmap_field_groups(f); g++)
+            for (unsigned i = 0; i < f->count; i++)
+                render_value(img, f, src, g, i);
+    }
+}
+
+void mbmap_image_flags(const struct mbmap_image *img, int table, unsigned addr, unsigned qty,
+                       unsigned *any, unsigned *all)
+{
+    unsigned o = 0, a = 0xff;
+    for (unsigned k = 0; k < qty; k++) {
+        unsigned x = addr + k;
+        unsigned fl = x < img->size[table] ? img->flags[table][x] : 0;
+        o |= fl;
+        a &= fl;
+    }
+    *any = o;
+    *all = qty ? a : 0;
+}
+
+/* ---- writes -------------------------------------------------------------------------------- */
+
+int mbmap_write_decode(const struct mbmap_image *img, int table, unsigned addr, unsigned qty,
+                       const uint16_t *regs, const uint8_t *bits, bool sim, struct mbmap_write *out,
+                       unsigned max_out, unsigned *n)
+{
+    unsigned any, all, need = sim ? MBMAP_A_SIM_WRITE : MBMAP_A_WRITE;
+    int value_error = MBMAP_EX_NONE;
+    *n = 0;
+    mbmap_image_flags(img, table, addr, qty, &any, &all);
+    if (qty == 0 || !(all & need))
+        return MBMAP_EX_ILLEGAL_ADDRESS;
+    for (unsigned cur = addr; cur < addr + qty;) {
+        unsigned g, i, off;
+        const struct mbmap_field *f = mbmap_locate(img->map, table, cur, &g, &i, &off);
+        unsigned width = f ? mbmap_field_width(f) : 1;
+        if (!f || off != 0 || cur + width > addr + qty || f->type == MBMAP_STRING)
+            return MBMAP_EX_ILLEGAL_ADDRESS;
+        struct mbmap_write w = { .field = f, .group = (uint16_t)g, .item = (uint16_t)i };
+        if (table == MBMAP_REGS) {
+            w.absent = mbmap_decode(f, &regs[cur - addr], img->word_order, &w.value) == 1;
+        } else {
+            w.value = bits[cur - addr] ? 1 : 0;
+        }
+        double eps = mbmap_field_scale(f) * 1e-6; /* raw x scale is inexact in binary */
+        if (!w.absent && !(w.value >= f->min - eps && w.value <= f->max + eps))
+            value_error = MBMAP_EX_ILLEGAL_VALUE;
+        if (*n >= max_out)
+            return MBMAP_EX_ILLEGAL_VALUE;
+        out[(*n)++] = w;
+        cur += width;
+    }
+    return value_error;
+}
+
+/* ---- names --------------------------------------------------------------------------------- */
+
+const char *mbmap_table_name(int table)
+{
+    switch (table) {
+    case MBMAP_COILS:
+        return "coils";
+    case MBMAP_DISCRETE:
+        return "discrete inputs";
+    case MBMAP_REGS:
+        return "holding/input registers";
+    }
+    return "unknown";
+}
+
+const char *mbmap_type_name(int type)
+{
+    static const char *const names[] = {
+        [MBMAP_U16] = "uint16",  [MBMAP_S16] = "int16",     [MBMAP_U32] = "uint32",
+        [MBMAP_S32] = "int32",   [MBMAP_F16] = "float16",   [MBMAP_F32] = "float32",
+        [MBMAP_F64] = "float64", [MBMAP_STRING] = "string", [MBMAP_BIT] = "bit",
+    };
+    return type >= 0 && type <= MBMAP_BIT ? names[type] : "unknown";
+}
+
+const char *mbmap_exception_name(int code)
+{
+    switch (code) {
+    case MBMAP_EX_NONE:
+        return "no exception";
+    case MBMAP_EX_ILLEGAL_FUNCTION:
+        return "illegal function";
+    case MBMAP_EX_ILLEGAL_ADDRESS:
+        return "illegal data address";
+    case MBMAP_EX_ILLEGAL_VALUE:
+        return "illegal data value";
+    case MBMAP_EX_DEVICE_FAILURE:
+        return "slave device failure";
+    case 0x05:
+        return "acknowledge";
+    case 0x06:
+        return "slave device busy";
+    case 0x08:
+        return "memory parity error";
+    case 0x0A:
+        return "gateway path unavailable";
+    case MBMAP_EX_GATEWAY_TARGET:
+        return "gateway target device failed to respond";
+    }
+    return "unknown exception";
+}
