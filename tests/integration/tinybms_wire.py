@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: MIT
+"""Helpers for the TinyBMS integration tests: an independent RTU master (own CRC, own framing),
+the simulator's control socket, and waits with a bound (never a bare sleep)."""
+import json
+import os
+import select
+import socket
+import struct
+import subprocess
+import termios
+import time
+import tty
+
+
+def crc16(data):
+    crc = 0xFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return bytes([crc & 0xFF, crc >> 8])
+
+
+def frame(body):
+    return bytes(body) + crc16(bytes(body))
+
+
+def read_request(addr, count):
+    return frame([0xAA, 0x03, addr >> 8, addr & 0xFF, count >> 8, count & 0xFF])
+
+
+def write_request(addr, values):
+    body = [0xAA, 0x10, addr >> 8, addr & 0xFF, 0, len(values), 2 * len(values)]
+    for v in values:
+        body += [v >> 8 & 0xFF, v & 0xFF]
+    return frame(body)
+
+
+def wait_until(what, predicate, timeout):
+    """Poll predicate until it returns a true value; fail with what after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.01)
+
+
+class Line:
+    """The master end of a serial line (a PTY path)."""
+
+    def __init__(self, path):
+        self.fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+        tty.setraw(self.fd)
+
+    def close(self):
+        os.close(self.fd)
+
+    def flush(self):
+        termios.tcflush(self.fd, termios.TCIFLUSH)
+
+    def send(self, data):
+        os.write(self.fd, data)
+
+    def receive(self, want, timeout):
+        """Bytes until want of them arrived or timeout passed."""
+        data = b""
+        deadline = time.monotonic() + timeout
+        while len(data) < want:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            r, _, _ = select.select([self.fd], [], [], left)
+            if r:
+                try:
+                    chunk = os.read(self.fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                data += chunk
+        return data
+
+    def transact(self, request, reply_len, timeout=0.5):
+        self.flush()
+        self.send(request)
+        return self.receive(reply_len, timeout)
+
+
+def find_frame(data, first, length):
+    """The first well-formed frame (right start, length and CRC) in data, or None."""
+    for i in range(len(data) - length + 1):
+        cand = data[i:i + length]
+        if cand[:len(first)] == bytes(first) and crc16(cand[:-2]) == cand[-2:]:
+            return cand
+    return None
+
+
+def registers(reply):
+    n = reply[2] // 2
+    return list(struct.unpack(">%dH" % n, reply[3:3 + 2 * n]))
+
+
+def cdab_float(regs, i):
+    return struct.unpack("<f", struct.pack("<HH", regs[i], regs[i + 1]))[0]
+
+
+def cdab_u32(regs, i):
+    return regs[i] | regs[i + 1] << 16
+
+
+class Control:
+    """The simulator's control socket."""
+
+    def __init__(self, path, timeout=10):
+        self.sock = wait_until(f"control socket {path}", lambda: self._connect(path), timeout)
+        self.file = self.sock.makefile("rw")
+
+    @staticmethod
+    def _connect(path):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+            s.settimeout(10)
+            return s
+        except OSError:
+            s.close()
+            return None
+
+    def cmd(self, line):
+        self.file.write(line + "\n")
+        self.file.flush()
+        return self.file.readline().strip()
+
+    def ok(self, line):
+        answer = self.cmd(line)
+        if answer != "ok":
+            raise AssertionError(f"{line!r}: {answer}")
+
+    def get(self):
+        return json.loads(self.cmd("get"))
+
+    def close(self):
+        self.file.close()
+        self.sock.close()
+
+
+class Simulator:
+    """bmsgw-sim tinybms as a child process."""
+
+    def __init__(self, exe, folder, device, extra=(), name="sim"):
+        self.control_path = os.path.join(folder, name + ".sock")
+        self.device = device
+        self.log_path = os.path.join(folder, name + ".log")
+        self.log = open(self.log_path, "w")
+        cmd = [exe, "tinybms", "--device", device, "--control", self.control_path] + list(extra)
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        self.ctl = Control(self.control_path)
+        wait_until(f"device {device}", lambda: os.path.exists(device), 10)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.ctl.close()
+        self.log.close()
+        return self.proc.returncode
+
+    def text(self):
+        with open(self.log_path) as f:
+            return f.read()
