@@ -3,7 +3,13 @@
 #include "bmsgw/service.h"
 
 #include "bmsgw-build.h"
+#if BMSGW_WITH_HTTP
+#include "bmsgw/http.h"
+#endif
 
 const struct service_ops *const bmsgw_service_table[] = {
+#if BMSGW_WITH_HTTP
+    &http_service,
+#endif
     NULL,
 };

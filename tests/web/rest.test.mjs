@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: MIT
+// The REST API over real HTTP against the running daemon: every endpoint, every error code,
+// the token, limits, and a configuration change that survives a restart.
+// usage: node rest.test.mjs BUILD_DIR SOURCE_DIR
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { Daemon, rawHttp, waitFor } from './harness.mjs';
+
+const GETS = ['/api/status', '/api/config', '/api/metrics/runtime', '/api/event-bus/metrics',
+  '/api/system/tasks', '/api/system/modules', '/api/alerts/config', '/api/history'];
+
+describe('REST API', () => {
+  const d = new Daemon({ http: 'request_timeout_s = 2;' });
+  d.webRoot = path.join(d.dir, 'www');
+  fs.mkdirSync(d.webRoot);
+  fs.writeFileSync(path.join(d.webRoot, 'index.html'), '<!doctype html><title>t</title>\n');
+  before(() => d.start());
+  after(async () => {
+    await d.stop();
+    d.cleanup();
+  });
+
+  it('answers every read endpoint with JSON', async () => {
+    for (const p of GETS) {
+      const r = await d.req('GET', p);
+      assert.equal(r.status, 200, `${p}: ${r.text}`);
+      assert.match(r.headers.get('content-type'), /^application\/json/, p);
+      assert.ok(r.json !== undefined, `${p} is not JSON`);
+    }
+  });
+
+  it('reports the system with units in the names', async () => {
+    const r = await d.req('GET', '/api/status');
+    const s = r.json;
+    assert.equal(typeof s.generation, 'number');
+    assert.equal(s.strings.length, 1);
+    assert.equal(s.strings[0].string, 1);
+    assert.equal(s.strings[0].name, 'house');
+    assert.equal(s.stale, true); // nothing polled: no device
+    assert.equal(s.system.soc_pct, null);
+    assert.equal(s.alarms.length, 13);
+    for (const k of ['pack_voltage_v', 'current_a', 'soc_pct', 'min_cell_mv', 'time_to_full_s'])
+      assert.ok(k in s.system, k);
+  });
+
+  it('lists the services, threads and runtime figures', async () => {
+    const mods = (await d.req('GET', '/api/system/modules')).json;
+    const http = mods.find((m) => m.name === 'http');
+    assert.equal(http.state, 'running');
+    assert.equal(http.enabled, true);
+    const tasks = (await d.req('GET', '/api/system/tasks')).json;
+    assert.ok(tasks.length >= 3);
+    assert.ok(tasks.every((t) => typeof t.tid === 'number' && t.name && t.state));
+    const rt = (await d.req('GET', '/api/metrics/runtime')).json;
+    assert.ok(rt.rss_bytes > 1e5 && rt.uptime_s >= 0 && rt.http.requests > 0);
+    assert.equal(rt.poll.length, 1);
+  });
+
+  it('serves Prometheus text', async () => {
+    const r = await d.req('GET', '/metrics');
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+    assert.match(r.text, /^# TYPE bmsgw_uptime_seconds gauge$/m);
+    assert.match(r.text, /^bmsgw_string_online\{string="1",name="house"\} 0$/m);
+    for (const line of r.text.split('\n'))
+      if (line && !line.startsWith('#')) assert.match(line, /^[a-z_]+(\{[^}]*\})? [-+0-9.eNaIf]+$/);
+  });
+
+  it('answers unknown paths with 404 and wrong methods with 405 and Allow', async () => {
+    let r = await d.req('GET', '/api/nope');
+    assert.equal(r.status, 404);
+    assert.match(r.json.error, /\/api\/nope/);
+    r = await d.req('PUT', '/api/config', { body: {}, auth: true });
+    assert.equal(r.status, 405);
+    assert.equal(r.headers.get('allow'), 'GET, HEAD, POST');
+    assert.ok(r.json.error);
+    r = await d.req('DELETE', '/api/status', { auth: true });
+    assert.equal(r.status, 405);
+    r = await d.req('POST', '/index.html', { body: {} });
+    assert.equal(r.status, 405);
+    assert.equal(r.headers.get('allow'), 'GET, HEAD');
+  });
+
+  it('needs the bearer token for every change', async () => {
+    let r = await d.req('POST', '/api/config', { body: { log: { level: 'debug' } } });
+    assert.equal(r.status, 401);
+    assert.match(r.headers.get('www-authenticate'), /^Bearer/);
+    assert.match(r.json.error, /Authorization: Bearer/);
+    r = await d.req('POST', '/api/config', { body: {}, auth: 'Bearer not-the-token-at-all' });
+    assert.equal(r.status, 403);
+    r = await d.req('POST', '/api/config', { body: {}, auth: `Basic ${d.token}` });
+    assert.equal(r.status, 401);
+    r = await d.req('POST', '/api/config', { body: {}, auth: true });
+    assert.equal(r.status, 200);
+  });
+
+  it('keeps the token file private and never returns the token', async () => {
+    const st = fs.statSync(d.tokenFile);
+    assert.equal(st.mode & 0o777, 0o600);
+    assert.match(d.token, /^[0-9a-f]{64}$/);
+    for (const p of [...GETS, '/metrics']) {
+      const r = await d.req('GET', p);
+      assert.ok(!r.text.includes(d.token), `${p} shows the token`);
+    }
+  });
+
+  it('rejects malformed, mistyped and oversize bodies', async () => {
+    let r = await d.req('POST', '/api/config', { body: '{"bms": {"poll_interval_ms": 300,}', raw: true, auth: true, headers: { 'Content-Type': 'application/json' } });
+    assert.equal(r.status, 400);
+    assert.match(r.json.error, /malformed JSON at line 1, column \d+/);
+    r = await d.req('POST', '/api/config', { body: 'bms.poll_interval_ms=300', raw: true, auth: true, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    assert.equal(r.status, 415);
+    r = await d.req('POST', '/api/config', { body: '[]', raw: true, auth: true, headers: { 'Content-Type': 'application/json' } });
+    assert.equal(r.status, 422);
+    const big = JSON.stringify({ log: { level: 'x'.repeat(40000) } });
+    r = await d.req('POST', '/api/config', { body: big, raw: true, auth: true, headers: { 'Content-Type': 'application/json' } });
+    assert.equal(r.status, 413);
+    assert.match(r.json.error, /32768/);
+    // the same without a Content-Length (chunked): read, counted, refused
+    const chunked = `POST /api/config HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${d.token}\r\n` +
+      'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n' +
+      `${(40000).toString(16)}\r\n${'a'.repeat(40000)}\r\n0\r\n\r\n`;
+    const raw = await rawHttp(d.httpPort, chunked);
+    assert.match(raw.text, /^HTTP\/1\.1 413 /);
+    assert.match(raw.text, /"error":/);
+  });
+
+  it('names the field and the allowed range of an invalid value (422)', async () => {
+    let r = await d.req('POST', '/api/config', { body: { bms: { poll_interval_ms: 50 } }, auth: true });
+    assert.equal(r.status, 422);
+    assert.equal(r.json.field, 'bms.poll_interval_ms');
+    assert.match(r.json.error, /100\.\.5000 ms \(got 50\)/);
+    r = await d.req('POST', '/api/config', { body: { bms: { poll_intervall_ms: 300 } }, auth: true });
+    assert.equal(r.status, 422);
+    assert.equal(r.json.field, 'bms.poll_intervall_ms');
+    r = await d.req('POST', '/api/config', { body: { can: { on_stale: 'sometimes' } }, auth: true });
+    assert.equal(r.status, 422);
+    assert.match(r.json.error, /silence, block/);
+    r = await d.req('POST', '/api/config', { body: { state_dir: '/tmp' }, auth: true });
+    assert.equal(r.status, 422);
+    r = await d.req('POST', '/api/alerts/config', { body: { imbalance_warning_mv: 'many' }, auth: true });
+    assert.equal(r.status, 422);
+    assert.equal(r.json.field, 'alarms.imbalance_warning_mv');
+    const overlay = path.join(d.state, 'runtime.conf');
+    const kept = fs.existsSync(overlay) ? fs.readFileSync(overlay, 'utf8') : '';
+    for (const k of ['poll_interval', 'on_stale', 'state_dir', 'imbalance_warning_mv'])
+      assert.ok(!kept.includes(k), `refused change of ${k} was persisted`);
+  });
+
+  it('answers 503 for a component that is not running and 501 for updates', async () => {
+    let r = await d.req('GET', '/api/can/status');
+    assert.equal(r.status, 503);
+    assert.match(r.json.error, /CAN service is disabled|built without the CAN service/);
+    r = await d.req('POST', '/api/ota', { body: {}, auth: true });
+    assert.equal(r.status, 501);
+    assert.equal(r.json.error, 'updates are installed with apt (.deb)');
+  });
+
+  it('checks query arguments', async () => {
+    let r = await d.req('GET', '/api/history?minutes=0');
+    assert.equal(r.status, 422);
+    assert.equal(r.json.field, 'minutes');
+    r = await d.req('GET', '/api/history?minutes=5');
+    assert.equal(r.status, 200);
+    assert.equal(r.json.interval_s, 10);
+    assert.ok(Array.isArray(r.json.t_ms) && Array.isArray(r.json.soc_pct));
+  });
+
+  it('serves the dashboard and Chart.js, and nothing outside them', async () => {
+    let r = await d.req('GET', '/');
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type'), /^text\/html/);
+    assert.equal(r.text, '<!doctype html><title>t</title>\n');
+    r = await d.req('GET', '/chart.js/chart.min.js');
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type'), /^text\/javascript/);
+    for (const p of ['/../../etc/passwd', '/%2e%2e/etc/passwd', '/nothing.js', '/.git/config']) {
+      const raw = await rawHttp(d.httpPort, `GET ${p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      assert.match(raw.text, /^HTTP\/1\.1 404 /, p);
+      assert.match(raw.text, /\{"error":/, p);
+    }
+    r = await d.req('HEAD', '/api/status');
+    assert.equal(r.status, 200);
+    assert.equal(r.text, '');
+  });
+
+  it('closes a connection that stalls mid-request', async () => {
+    const r = await rawHttp(d.httpPort, 'GET /api/status HTTP/1.1\r\nHost: x\r\n', 8000);
+    assert.equal(r.closed, true);
+    assert.ok(r.ms >= 1500 && r.ms < 6000, `closed after ${r.ms} ms`);
+  });
+});
+
+describe('configuration changes', () => {
+  const d = new Daemon();
+  before(() => d.start());
+  after(async () => {
+    await d.stop();
+    d.cleanup();
+  });
+
+  it('applies live, persists the overlay and survives a restart', async () => {
+    let r = await d.req('POST', '/api/config', {
+      body: { bms: { stale_after_ms: 4000 }, ws: { max_clients: 7 }, alarms: { imbalance_alarm_mv: 90 } },
+      auth: true,
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json.restart_required, ['ws.max_clients']);
+    assert.equal(r.json.config.bms.stale_after_ms, 4000);
+    const overlay = fs.readFileSync(path.join(d.state, 'runtime.conf'), 'utf8');
+    assert.match(overlay, /stale_after_ms = 4000;/);
+    r = await d.req('GET', '/api/config');
+    assert.equal(r.json.bms.stale_after_ms, 4000);
+    r = await d.req('POST', '/api/alerts/config', { body: { debounce_ms: 500 }, auth: true });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.config.debounce_ms, 500);
+    assert.equal(r.json.config.imbalance_alarm_mv, 90);
+
+    const e = await d.stop();
+    assert.equal(e.code, 0);
+    await d.start();
+    r = await d.req('GET', '/api/config');
+    assert.equal(r.json.bms.stale_after_ms, 4000);
+    assert.equal(r.json.ws.max_clients, 7);
+    assert.equal(r.json.alarms.imbalance_alarm_mv, 90);
+    assert.equal(r.json.alarms.debounce_ms, 500);
+  });
+
+  it('restarts the gateway on request (exit status 75)', async () => {
+    const r = await d.req('POST', '/api/system/restart', { body: { target: 'gateway' }, auth: true });
+    assert.equal(r.status, 202);
+    assert.deepEqual(r.json, { restarting: 'gateway' });
+    const e = await Promise.race([d.exited, waitFor(() => false, 10000, 'the exit')]);
+    assert.equal(e.code, 75);
+  });
+});
+
+describe('rate limit', () => {
+  const d = new Daemon({ http: 'rate_limit_per_min = 3;' });
+  before(() => d.start());
+  after(async () => {
+    await d.stop();
+    d.cleanup();
+  });
+
+  it('refuses changes beyond the limit with 429 and Retry-After, reads go on', async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await d.req('POST', '/api/alerts/config', { body: {}, auth: true });
+      assert.equal(r.status, 200);
+    }
+    let r = await d.req('POST', '/api/alerts/config', { body: {}, auth: true });
+    assert.equal(r.status, 429);
+    assert.ok(Number(r.headers.get('retry-after')) >= 1);
+    assert.match(r.json.error, /at most 3 a minute/);
+    // unauthenticated attempts count too: no free guessing
+    r = await d.req('POST', '/api/alerts/config', { body: {}, auth: 'Bearer guess-guess-guess' });
+    assert.equal(r.status, 429);
+    r = await d.req('GET', '/api/status');
+    assert.equal(r.status, 200);
+  });
+});
