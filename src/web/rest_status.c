@@ -58,9 +58,15 @@ void rest_h_history(struct rest_api *api, const struct rest_request *rq, json_t 
     rest_ok(rs, history_to_json(api->history, clock_real_ms() - minutes * 60000));
 }
 
-static void collect(struct rest_api *api, struct web_metrics *m)
+/* The figures of the process and the services, and a copy of the system (free() it); NULL with
+ * a 500 in *rs when out of memory. */
+static struct bmsgw_system *collect(struct rest_api *api, struct web_metrics *m,
+                                    struct rest_response *rs)
 {
     struct service_registry *reg = api->app->services;
+    struct bmsgw_system *sys = rest_system_copy(api, rs);
+    if (!sys)
+        return NULL;
     memset(m, 0, sizeof(*m));
     m->uptime_ms = clock_mono_ms() - api->app->start_ms;
     if (sysinfo_self(&m->proc) != 0)
@@ -70,16 +76,16 @@ static void collect(struct rest_api *api, struct web_metrics *m)
     rest_get_stats(api, &m->http);
     for (unsigned i = 0; reg && i < reg->count && i < SERVICES_MAX; i++)
         service_get_status(&reg->svc[i], &m->services[m->service_count++]);
+    return sys;
 }
 
 void rest_h_runtime(struct rest_api *api, const struct rest_request *rq, json_t *body,
                     struct rest_response *rs)
 {
     struct web_metrics m;
-    struct bmsgw_system *sys = rest_system_copy(api, rs);
+    struct bmsgw_system *sys = collect(api, &m, rs);
     if (!sys)
         return;
-    collect(api, &m);
     rest_ok(rs, web_metrics_runtime_json(&m, sys));
     free(sys);
 }
@@ -88,10 +94,9 @@ void rest_h_prometheus(struct rest_api *api, const struct rest_request *rq, json
                        struct rest_response *rs)
 {
     struct web_metrics m;
-    struct bmsgw_system *sys = rest_system_copy(api, rs);
+    struct bmsgw_system *sys = collect(api, &m, rs);
     if (!sys)
         return;
-    collect(api, &m);
     size_t len = 0;
     char *text = web_metrics_prometheus(&m, sys, clock_mono_ms(), stale_after_ms(api), &len);
     free(sys);
