@@ -3,11 +3,13 @@
 #include "bmsgw/service.h"
 
 #include "bmsgw-build.h"
+#include "bmsgw/alerts.h"
 #if BMSGW_WITH_HTTP
 #include "bmsgw/http.h"
 #endif
 
 const struct service_ops *const bmsgw_service_table[] = {
+    &alerts_service, /* before http and ws, which read it */
 #if BMSGW_WITH_HTTP
     &http_service,
 #endif

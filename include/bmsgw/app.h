@@ -13,6 +13,7 @@ struct bus;
 struct control;
 struct cmdq;
 struct service_registry;
+struct alerts;
 
 struct bmsgw_app {
     struct config_store *config; /* current configuration (copy it out) */
@@ -23,6 +24,9 @@ struct bmsgw_app {
     /* One command queue per configured serial port (string index), created by the daemon and
      * served by that port's poller (TinyBMS settings writes, resets). */
     struct cmdq *bms_cmdq[CFG_MAX_PORTS];
+    /* The alerts (alerts.h): set by the "alerts" service while it runs (it starts before and
+     * stops after the http and ws services that read it), NULL otherwise. */
+    struct alerts *alerts;
     int64_t start_ms;      /* monotonic ms at start */
     int64_t start_real_ms; /* wall clock at start */
     /* A service asks the daemon to exit cleanly (e.g. POST /api/system/restart; systemd starts

@@ -43,6 +43,16 @@ json_t *status_link_json(const struct bmsgw_link *l, int64_t now_ms);
 int64_t status_time_to_full_s(double soc_pct, double capacity_ah, double current_a);
 int64_t status_time_to_empty_s(double soc_pct, double capacity_ah, double current_a);
 
+/* How an alarm condition's value and threshold read: a title for people, the unit and the
+ * factor from sys->alarms values to that unit (temperatures are kept in 0.1 degC). */
+struct status_alarm_info {
+    const char *title;
+    const char *unit;
+    double scale;
+    int decimals;
+};
+const struct status_alarm_info *status_alarm_info(unsigned alarm_id);
+
 /* Helpers shared by the web encoders: a JSON number, or null when not finite. Serialise with
  * BMSGW_JSON_FLAGS so values print without binary-fraction noise (53.1, not 53.100000000000001). */
 json_t *json_number_or_null(double v);

@@ -19,6 +19,9 @@ struct web_metrics {
     struct bus_metrics bus;
     uint64_t log_dropped;
     struct rest_stats http;
+    bool alerts_running;
+    unsigned alerts_active;
+    uint64_t alerts_raised_total;
     unsigned service_count;
     struct service_status services[SERVICES_MAX];
 };

@@ -68,6 +68,15 @@ void rest_h_alerts_config_get(struct rest_api *, const struct rest_request *, js
 void rest_h_alerts_config_post(struct rest_api *, const struct rest_request *, json_t *,
                                struct rest_response *);
 
+void rest_h_alerts_active(struct rest_api *, const struct rest_request *, json_t *,
+                          struct rest_response *);
+void rest_h_alerts_history(struct rest_api *, const struct rest_request *, json_t *,
+                           struct rest_response *);
+void rest_h_alerts_history_delete(struct rest_api *, const struct rest_request *, json_t *,
+                                  struct rest_response *);
+void rest_h_alerts_ack(struct rest_api *, const struct rest_request *, json_t *,
+                       struct rest_response *);
+
 void rest_h_tasks(struct rest_api *, const struct rest_request *, json_t *, struct rest_response *);
 void rest_h_modules(struct rest_api *, const struct rest_request *, json_t *,
                     struct rest_response *);

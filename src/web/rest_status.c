@@ -2,9 +2,11 @@
 /* rest_status.c — read-only endpoints: status, history, metrics, event bus, CAN status. */
 #include "rest_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bmsgw/alerts.h"
 #include "bmsgw/app.h"
 #include "bmsgw/clock.h"
 #include "bmsgw/config_store.h"
@@ -13,6 +15,7 @@
 #include "bmsgw/service.h"
 #include "bmsgw/snapshot.h"
 #include "bmsgw/status_json.h"
+#include "bmsgw/victron.h"
 #include "bmsgw/web_metrics.h"
 
 static int stale_after_ms(struct rest_api *api)
@@ -74,6 +77,10 @@ static struct bmsgw_system *collect(struct rest_api *api, struct web_metrics *m,
     bus_get_metrics(api->app->bus, &m->bus);
     m->log_dropped = log_dropped();
     rest_get_stats(api, &m->http);
+    if (api->app->alerts) {
+        m->alerts_running = true;
+        alerts_counts(api->app->alerts, &m->alerts_active, &m->alerts_raised_total);
+    }
     for (unsigned i = 0; reg && i < reg->count && i < SERVICES_MAX; i++)
         service_get_status(&reg->svc[i], &m->services[m->service_count++]);
     return sys;
@@ -121,26 +128,22 @@ void rest_h_bus_metrics(struct rest_api *api, const struct rest_request *rq, jso
                           (int)b.subscribers));
 }
 
-static json_t *frames_json(const struct bmsgw_can_health *c, int64_t now_ms)
+/* Every frame of the table with its period and the age of its last transmission. */
+static json_t *frames_json(const struct bmsgw_can_health *c, const struct bmsgw_config *cfg,
+                           int64_t now_ms)
 {
-    static const uint16_t ids[BMSGW_CAN_FRAME_COUNT] = {
-        [BMSGW_CAN_351] = 0x351, [BMSGW_CAN_355] = 0x355, [BMSGW_CAN_356] = 0x356,
-        [BMSGW_CAN_35A] = 0x35A, [BMSGW_CAN_35E] = 0x35E, [BMSGW_CAN_35F] = 0x35F,
-        [BMSGW_CAN_370] = 0x370, [BMSGW_CAN_371] = 0x371, [BMSGW_CAN_372] = 0x372,
-        [BMSGW_CAN_373] = 0x373, [BMSGW_CAN_374] = 0x374, [BMSGW_CAN_375] = 0x375,
-        [BMSGW_CAN_376] = 0x376, [BMSGW_CAN_377] = 0x377, [BMSGW_CAN_378] = 0x378,
-        [BMSGW_CAN_379] = 0x379, [BMSGW_CAN_380] = 0x380, [BMSGW_CAN_381] = 0x381,
-        [BMSGW_CAN_382] = 0x382,
-    };
-    json_t *o = json_object();
+    json_t *arr = json_array();
     for (unsigned i = 0; i < BMSGW_CAN_FRAME_COUNT; i++) {
+        const struct victron_frame *f = &victron_frames[i];
         char id[8];
-        snprintf(id, sizeof(id), "0x%03X", ids[i]);
-        json_object_set_new(o, id,
-                            c->frame_last_ms[i] > 0 ? json_integer(now_ms - c->frame_last_ms[i])
-                                                    : json_null());
+        snprintf(id, sizeof(id), "0x%03X", f->id);
+        json_array_append_new(
+            arr, json_pack("{s:s,s:s,s:s,s:i,s:o}", "id", id, "name", f->name, "title", f->title,
+                           "period_ms", cfg->can.period_ms[i], "last_sent_age_ms",
+                           c->frame_last_ms[i] > 0 ? json_integer(now_ms - c->frame_last_ms[i])
+                                                   : json_null()));
     }
-    return o;
+    return arr;
 }
 
 static json_t *age_json(int64_t now_ms, int64_t t_ms)
@@ -171,7 +174,7 @@ static json_t *can_status_json(const struct bmsgw_can_health *c, const struct bm
     json_object_set_new(o, "inverter_present",
                         json_boolean(c->last_305_ms > 0 && now_ms - c->last_305_ms < 10000));
     json_object_set_new(o, "inverter_identified", json_boolean(c->inverter_identified));
-    json_object_set_new(o, "frame_last_sent_age_ms", frames_json(c, now_ms));
+    json_object_set_new(o, "frames", frames_json(c, cfg, now_ms));
     json_object_set_new(o, "on_stale",
                         json_string(cfg->can.on_stale == CFG_STALE_BLOCK ? "block" : "silence"));
     return o;

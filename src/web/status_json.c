@@ -139,18 +139,46 @@ static json_t *limits_json(const struct bmsgw_limits *l, int64_t now_ms)
     return o;
 }
 
+static const struct status_alarm_info alarm_info[BMSGW_ALARM_COUNT] = {
+    [BMSGW_ALARM_GENERAL] = { "General alarm", "", 1.0, 0 },
+    [BMSGW_ALARM_HIGH_VOLTAGE] = { "High cell voltage", "mV", 1.0, 0 },
+    [BMSGW_ALARM_LOW_VOLTAGE] = { "Low cell voltage", "mV", 1.0, 0 },
+    [BMSGW_ALARM_HIGH_TEMP] = { "High battery temperature", "degC", 0.1, 1 },
+    [BMSGW_ALARM_LOW_TEMP] = { "Low battery temperature", "degC", 0.1, 1 },
+    [BMSGW_ALARM_HIGH_TEMP_CHARGE] = { "High temperature while charging", "degC", 0.1, 1 },
+    [BMSGW_ALARM_LOW_TEMP_CHARGE] = { "Low temperature while charging", "degC", 0.1, 1 },
+    [BMSGW_ALARM_HIGH_DISCHARGE_CURRENT] = { "High discharge current", "A", 1.0, 1 },
+    [BMSGW_ALARM_HIGH_CHARGE_CURRENT] = { "High charge current", "A", 1.0, 1 },
+    [BMSGW_ALARM_CONTACTOR] = { "Contactor", "", 1.0, 0 },
+    [BMSGW_ALARM_SHORT_CIRCUIT] = { "Short circuit", "", 1.0, 0 },
+    [BMSGW_ALARM_BMS_INTERNAL] = { "BMS internal fault", "", 1.0, 0 },
+    [BMSGW_ALARM_CELL_IMBALANCE] = { "Cell imbalance", "mV", 1.0, 0 },
+};
+
+const struct status_alarm_info *status_alarm_info(unsigned alarm_id)
+{
+    static const struct status_alarm_info unknown = { "Unknown condition", "", 1.0, 0 };
+    return alarm_id < BMSGW_ALARM_COUNT ? &alarm_info[alarm_id] : &unknown;
+}
+
 static json_t *alarms_json(const struct bmsgw_alarms *al, int64_t now_ms)
 {
     json_t *arr = json_array();
     for (unsigned i = 0; i < BMSGW_ALARM_COUNT; i++) {
         const struct bmsgw_alarm_state *s = &al->a[i];
+        const struct status_alarm_info *info = &alarm_info[i];
         bool known = s->level != BMSGW_LEVEL_UNSUPPORTED;
         json_t *o = json_object();
         json_object_set_new(o, "id", json_string(bmsgw_alarm_name(i)));
+        json_object_set_new(o, "title", json_string(info->title));
         json_object_set_new(o, "level", json_string(bmsgw_alarm_level_name(s->level)));
         json_object_set_new(o, "string", known ? string_no_or_null(s->string) : json_null());
-        json_object_set_new(o, "value", known ? json_rounded(s->value, 3) : json_null());
-        json_object_set_new(o, "threshold", known ? json_rounded(s->threshold, 3) : json_null());
+        json_object_set_new(
+            o, "value", known ? json_rounded(s->value * info->scale, info->decimals) : json_null());
+        json_object_set_new(o, "threshold",
+                            known ? json_rounded(s->threshold * info->scale, info->decimals)
+                                  : json_null());
+        json_object_set_new(o, "unit", json_string(info->unit));
         json_object_set_new(o, "for_ms", age_or_null(now_ms, s->since_ms));
         json_array_append_new(arr, o);
     }

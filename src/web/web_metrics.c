@@ -69,6 +69,11 @@ json_t *web_metrics_runtime_json(const struct web_metrics *m, const struct bmsgw
                                   "delivered", (json_int_t)m->bus.delivered, "dropped",
                                   (json_int_t)m->bus.dropped, "subscribers",
                                   (int)m->bus.subscribers));
+    json_object_set_new(root, "alerts",
+                        m->alerts_running
+                            ? json_pack("{s:i,s:I}", "active", (int)m->alerts_active,
+                                        "raised_total", (json_int_t)m->alerts_raised_total)
+                            : json_null());
     json_object_set_new(root, "log_dropped", json_integer((json_int_t)m->log_dropped));
     json_object_set_new(root, "services", services_json(m));
     return root;
@@ -330,6 +335,11 @@ static void prom_process(FILE *f, const struct web_metrics *m)
                 (double)m->bus.published);
     prom_scalar(f, "bmsgw_event_bus_dropped_total", "counter",
                 "Event bus messages lost to full subscriber queues.", (double)m->bus.dropped);
+    if (m->alerts_running) {
+        prom_scalar(f, "bmsgw_alerts_active", "gauge", "Active alerts.", m->alerts_active);
+        prom_scalar(f, "bmsgw_alerts_raised_total", "counter", "Alerts raised.",
+                    (double)m->alerts_raised_total);
+    }
     prom_head(f, "bmsgw_service_running", "gauge", "1 while a service runs (degraded included).");
     for (unsigned i = 0; i < m->service_count; i++)
         fprintf(f, "bmsgw_service_running{service=\"%s\",state=\"%s\"} %d\n", m->services[i].name,

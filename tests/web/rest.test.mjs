@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { Daemon, rawHttp, waitFor } from './harness.mjs';
 
 const GETS = ['/api/status', '/api/config', '/api/metrics/runtime', '/api/event-bus/metrics',
-  '/api/system/tasks', '/api/system/modules', '/api/alerts/config', '/api/history'];
+  '/api/system/tasks', '/api/system/modules', '/api/alerts/config', '/api/history',
+  '/api/alerts/active', '/api/alerts/history'];
 
 describe('REST API', () => {
   const d = new Daemon({ http: 'request_timeout_s = 2;' });
@@ -51,6 +52,7 @@ describe('REST API', () => {
     const http = mods.find((m) => m.name === 'http');
     assert.equal(http.state, 'running');
     assert.equal(http.enabled, true);
+    assert.equal(mods.find((m) => m.name === 'alerts').state, 'running');
     const tasks = (await d.req('GET', '/api/system/tasks')).json;
     assert.ok(tasks.length >= 3);
     assert.ok(tasks.every((t) => typeof t.tid === 'number' && t.name && t.state));
@@ -235,6 +237,67 @@ describe('configuration changes', () => {
     assert.deepEqual(r.json, { restarting: 'gateway' });
     const e = await Promise.race([d.exited, waitFor(() => false, 10000, 'the exit')]);
     assert.equal(e.code, 75);
+  });
+});
+
+describe('alerts', () => {
+  // no TinyBMS answers here, so the string goes offline: an alert after the debounce
+  const d = new Daemon({ extra: 'alarms = { debounce_ms = 300; };\n' });
+  before(() => d.start());
+  after(async () => {
+    await d.stop();
+    d.cleanup();
+  });
+
+  const offline = async () => {
+    const r = await d.req('GET', '/api/alerts/active');
+    return r.json.find((a) => a.type === 'string_offline');
+  };
+
+  it('raises, acknowledges, keeps a history and survives a restart', async () => {
+    const a = await waitFor(offline, 10000, 'the string_offline alert');
+    assert.equal(a.severity, 'alarm');
+    assert.equal(a.string, 1);
+    assert.equal(a.active, true);
+    assert.equal(a.acknowledged, false);
+    assert.match(a.message, /No fresh data from string 1 'house'/);
+    assert.ok(Date.parse(a.raised_at) > Date.now() - 60000);
+
+    let r = await d.req('POST', '/api/alerts/acknowledge', { body: { id: a.id + 1000 }, auth: true });
+    assert.equal(r.status, 404);
+    assert.equal(r.json.field, 'id');
+    r = await d.req('POST', '/api/alerts/acknowledge', { body: { id: 'x' }, auth: true });
+    assert.equal(r.status, 422);
+    r = await d.req('POST', '/api/alerts/acknowledge', { body: { id: a.id } });
+    assert.equal(r.status, 401);
+    r = await d.req('POST', '/api/alerts/acknowledge', { body: { id: a.id }, auth: true });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json, { acknowledged: 1 });
+    assert.equal((await offline()).acknowledged, true);
+    r = await d.req('POST', '/api/alerts/acknowledge', { body: {}, auth: true });
+    assert.deepEqual(r.json, { acknowledged: 0 });
+
+    r = await d.req('GET', '/api/alerts/history?limit=5');
+    assert.ok(r.json.some((h) => h.id === a.id && h.acknowledged));
+    assert.equal((await d.req('GET', '/api/alerts/history?limit=0')).status, 422);
+
+    // persisted: the same alert, still acknowledged, after a restart
+    await waitFor(() => fs.existsSync(path.join(d.state, 'alerts.json')), 10000, 'alerts.json');
+    await d.stop();
+    await d.start();
+    const b = await offline();
+    assert.equal(b.id, a.id);
+    assert.equal(b.acknowledged, true);
+    assert.equal(b.raised_at, a.raised_at);
+    r = await d.req('GET', '/api/alerts/active');
+    assert.equal(r.json.filter((x) => x.type === 'string_offline').length, 1);
+
+    r = await d.req('DELETE', '/api/alerts/history');
+    assert.equal(r.status, 401);
+    r = await d.req('DELETE', '/api/alerts/history', { auth: true });
+    assert.equal(r.status, 200);
+    assert.deepEqual((await d.req('GET', '/api/alerts/history')).json, []);
+    assert.equal((await offline()).id, a.id); // the active one stays
   });
 });
 

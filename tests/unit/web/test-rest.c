@@ -344,6 +344,20 @@ static void test_read_endpoints(void **state)
     assert_int_equal(call(f, "GET", "/api/system/tasks", NULL, NULL, &rs), 200);
     assert_true(json_array_size(rs.json) >= 1);
     rest_response_clear(&rs);
+    /* no alerts service running here */
+    assert_int_equal(call(f, "GET", "/api/alerts/active", NULL, NULL, &rs), 503);
+    rest_response_clear(&rs);
+    assert_int_equal(call(f, "POST", "/api/alerts/acknowledge", "Bearer " TOKEN, "{\"id\":0}", &rs),
+                     422);
+    assert_string_equal(json_string_value(json_object_get(rs.json, "field")), "id");
+    rest_response_clear(&rs);
+    assert_int_equal(
+        call(f, "POST", "/api/alerts/acknowledge", "Bearer " TOKEN, "{\"all\":1}", &rs), 422);
+    rest_response_clear(&rs);
+    assert_int_equal(call(f, "POST", "/api/alerts/acknowledge", "Bearer " TOKEN, "{}", &rs), 503);
+    rest_response_clear(&rs);
+    assert_int_equal(call(f, "DELETE", "/api/alerts/history", NULL, NULL, &rs), 401);
+    rest_response_clear(&rs);
     /* no CAN service registered here */
     assert_int_equal(call(f, "GET", "/api/can/status", NULL, NULL, &rs), 503);
     rest_response_clear(&rs);

@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: MIT */
+/* alerts_engine.c — raising, debouncing, clearing and acknowledging alerts (pure). */
+#include "bmsgw/alerts.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bmsgw/status_json.h"
+#include "bmsgw/tinybms.h"
+
+/* TinyBMS faults and warnings that have a "recovered from" event (spec/tinybms.md). */
+static const struct {
+    uint8_t event;
+    uint8_t recovery;
+} recoveries[] = {
+    { 0x02, 0x7B }, /* under-voltage */
+    { 0x03, 0x79 }, /* over-voltage */
+    { 0x04, 0x73 }, /* over-temperature */
+    { 0x05, 0x77 }, /* discharging over-current */
+    { 0x06, 0x76 }, /* charging over-current */
+    { 0x07, 0x78 }, /* regeneration over-current */
+    { 0x0A, 0x75 }, /* low-temperature fault */
+    { 0x0E, 0x7C }, /* external current sensor disconnected -> connected */
+    { 0x31, 0x7A }, /* fully discharged */
+    { 0x37, 0x74 }, /* low-temperature charging (warning) */
+};
+
+const char *alert_severity_name(enum alert_severity s)
+{
+    switch (s) {
+    case ALERT_INFO:
+        return "info";
+    case ALERT_WARNING:
+        return "warning";
+    case ALERT_ALARM:
+        return "alarm";
+    }
+    return "unknown";
+}
+
+void alerts_engine_init(struct alerts_engine *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->next_id = 1;
+}
+
+static void change(struct alert_changes *out, enum alert_change_kind kind, const struct alert *a)
+{
+    if (!out)
+        return;
+    if (out->n == ALERTS_CHANGES_MAX) {
+        out->lost++;
+        return;
+    }
+    out->c[out->n].kind = (uint8_t)kind;
+    out->c[out->n].alert = *a;
+    out->n++;
+}
+
+static int find_active_key(const struct alerts_engine *e, const char *key)
+{
+    for (unsigned i = 0; i < e->n_active; i++)
+        if (strcmp(e->active[i].key, key) == 0)
+            return (int)i;
+    return -1;
+}
+
+static struct alert *history_find(struct alerts_engine *e, uint32_t id)
+{
+    for (unsigned i = 0; i < e->hist_len; i++) {
+        struct alert *a = &e->history[(e->hist_head + i) % ALERTS_HISTORY_MAX];
+        if (a->id == id)
+            return a;
+    }
+    return NULL;
+}
+
+static void history_put(struct alerts_engine *e, const struct alert *a)
+{
+    struct alert *h = history_find(e, a->id);
+    if (h) {
+        *h = *a;
+        return;
+    }
+    if (e->hist_len < ALERTS_HISTORY_MAX) {
+        e->history[(e->hist_head + e->hist_len) % ALERTS_HISTORY_MAX] = *a;
+        e->hist_len++;
+    } else {
+        e->history[e->hist_head] = *a;
+        e->hist_head = (e->hist_head + 1) % ALERTS_HISTORY_MAX;
+    }
+}
+
+static void clear_at(struct alerts_engine *e, unsigned i, int64_t now_real_ms,
+                     struct alert_changes *out)
+{
+    struct alert a = e->active[i];
+    a.cleared_ms = now_real_ms;
+    memmove(&e->active[i], &e->active[i + 1], (e->n_active - i - 1) * sizeof(e->active[0]));
+    e->n_active--;
+    history_put(e, &a);
+    change(out, ALERT_CLEARED, &a);
+}
+
+/* Make room when every slot is taken: the oldest event alert goes first, else the oldest. */
+static void make_room(struct alerts_engine *e, int64_t now_real_ms, struct alert_changes *out)
+{
+    if (e->n_active < ALERTS_ACTIVE_MAX)
+        return;
+    unsigned victim = 0;
+    for (unsigned i = 0; i < e->n_active; i++) {
+        if (strcmp(e->active[i].type, "bms_event") == 0) {
+            victim = i;
+            break;
+        }
+    }
+    clear_at(e, victim, now_real_ms, out);
+}
+
+static void raise_alert(struct alerts_engine *e, struct alert *a, int64_t now_real_ms,
+                        struct alert_changes *out)
+{
+    a->id = e->next_id++;
+    a->raised_ms = now_real_ms;
+    a->cleared_ms = 0;
+    a->acknowledged_ms = 0;
+    e->raised_total++;
+    history_put(e, a);
+    change(out, ALERT_RAISED, a);
+    if (a->severity == ALERT_INFO) { /* a notice: straight into the history */
+        a->cleared_ms = now_real_ms;
+        history_put(e, a);
+        change(out, ALERT_CLEARED, a);
+        return;
+    }
+    make_room(e, now_real_ms, out);
+    e->active[e->n_active++] = *a;
+}
+
+static struct alert_tracker *tracker(struct alerts_engine *e, const char *key)
+{
+    for (unsigned i = 0; i < e->n_trackers; i++)
+        if (strcmp(e->trackers[i].key, key) == 0)
+            return &e->trackers[i];
+    if (e->n_trackers == ALERTS_TRACKERS_MAX)
+        return NULL;
+    struct alert_tracker *t = &e->trackers[e->n_trackers++];
+    snprintf(t->key, sizeof(t->key), "%s", key);
+    t->pending = -1;
+    return t;
+}
+
+/* A debounced condition: want = the severity it calls for now (-1 = none); tmpl describes the
+ * alert to raise. */
+static void condition(struct alerts_engine *e, const char *key, int want, struct alert *tmpl,
+                      int debounce_ms, int64_t now_ms, int64_t now_real_ms,
+                      struct alert_changes *out)
+{
+    int idx = find_active_key(e, key);
+    int cur = idx >= 0 ? e->active[idx].severity : -1;
+    struct alert_tracker *t = tracker(e, key);
+    if (!t)
+        return;
+    if (want == cur) {
+        t->pending = (int8_t)cur;
+        t->since_ms = now_ms;
+        return;
+    }
+    if (t->pending != want) {
+        t->pending = (int8_t)want;
+        t->since_ms = now_ms;
+    }
+    if (now_ms - t->since_ms < debounce_ms)
+        return;
+    if (idx >= 0)
+        clear_at(e, (unsigned)idx, now_real_ms, out);
+    if (want >= 0) {
+        snprintf(tmpl->key, sizeof(tmpl->key), "%s", key);
+        tmpl->severity = (uint8_t)want;
+        raise_alert(e, tmpl, now_real_ms, out);
+    }
+    t->since_ms = now_ms;
+}
+
+static void string_label(const struct bmsgw_system *sys, int s, char *buf, size_t size)
+{
+    if (s < 0 || s >= sys->string_count)
+        snprintf(buf, size, "the system");
+    else
+        snprintf(buf, size, "string %d '%s'", s + 1, sys->strings[s].name);
+}
+
+static void alarm_template(const struct bmsgw_system *sys, unsigned id, struct alert *a)
+{
+    const struct bmsgw_alarm_state *st = &sys->alarms.a[id];
+    const struct status_alarm_info *info = status_alarm_info(id);
+    char where[64];
+    memset(a, 0, sizeof(*a));
+    snprintf(a->type, sizeof(a->type), "%s", bmsgw_alarm_name(id));
+    snprintf(a->unit, sizeof(a->unit), "%s", info->unit);
+    a->string = st->string;
+    string_label(sys, st->string, where, sizeof(where));
+    if (id == BMSGW_ALARM_BMS_INTERNAL) {
+        a->value = a->threshold = NAN;
+        if (st->value == BMSGW_STATUS_FAULT)
+            snprintf(a->message, sizeof(a->message), "%s: the BMS reports fault status, %s",
+                     info->title, where);
+        else
+            snprintf(a->message, sizeof(a->message), "%s: %s, %s", info->title,
+                     tinybms_event_name((unsigned)st->value), where);
+        return;
+    }
+    a->value = st->value * info->scale;
+    a->threshold = st->threshold * info->scale;
+    snprintf(a->message, sizeof(a->message), "%s%s: %.*f %s (%s at %.*f %s), %s", info->title,
+             st->level == BMSGW_LEVEL_WARNING ? " warning" : "", info->decimals, a->value,
+             info->unit, st->level == BMSGW_LEVEL_WARNING ? "warning" : "alarm", info->decimals,
+             a->threshold, info->unit, where);
+}
+
+static void eval_alarms(struct alerts_engine *e, const struct bmsgw_system *sys, int debounce_ms,
+                        int64_t now_ms, int64_t now_real_ms, struct alert_changes *out)
+{
+    char key[40];
+    for (unsigned id = 0; id < BMSGW_ALARM_COUNT; id++) {
+        if (id == BMSGW_ALARM_GENERAL) /* the sum of the others */
+            continue;
+        uint8_t lv = sys->alarms.a[id].level;
+        int want = lv == BMSGW_LEVEL_ALARM     ? ALERT_ALARM
+                   : lv == BMSGW_LEVEL_WARNING ? ALERT_WARNING
+                                               : -1;
+        struct alert tmpl;
+        alarm_template(sys, id, &tmpl);
+        snprintf(key, sizeof(key), "alarm:%s", bmsgw_alarm_name(id));
+        condition(e, key, want, &tmpl, debounce_ms, now_ms, now_real_ms, out);
+    }
+}
+
+static void eval_strings(struct alerts_engine *e, const struct bmsgw_system *sys,
+                         const struct bmsgw_config *cfg, int64_t now_ms, int64_t now_real_ms,
+                         struct alert_changes *out)
+{
+    char key[40], where[64];
+    for (unsigned i = 0; i < sys->string_count && i < BMSGW_MAX_STRINGS; i++) {
+        const struct bmsgw_string *st = &sys->strings[i];
+        bool fresh = bmsgw_string_is_fresh(st, now_ms, cfg->bms.stale_after_ms);
+        struct alert tmpl = { .string = (int16_t)i, .value = NAN, .threshold = NAN };
+        snprintf(tmpl.type, sizeof(tmpl.type), "string_offline");
+        string_label(sys, (int)i, where, sizeof(where));
+        snprintf(tmpl.message, sizeof(tmpl.message), "No fresh data from %s: BMS link %s%s%.60s",
+                 where, bmsgw_link_state_name(st->link.state), st->link.last_error[0] ? ", " : "",
+                 st->link.last_error);
+        snprintf(key, sizeof(key), "string:%u", i);
+        condition(e, key, fresh ? -1 : ALERT_ALARM, &tmpl, cfg->alarms.debounce_ms, now_ms,
+                  now_real_ms, out);
+    }
+}
+
+static void eval_can(struct alerts_engine *e, const struct bmsgw_system *sys,
+                     const struct bmsgw_config *cfg, bool can_enabled, int64_t now_ms,
+                     int64_t now_real_ms, struct alert_changes *out)
+{
+    const struct bmsgw_can_health *c = &sys->can;
+    int want = -1;
+    const char *what = "";
+    if (can_enabled && c->bus_state == BMSGW_CAN_BUS_OFF) {
+        want = ALERT_ALARM;
+        what = "bus-off";
+    } else if (can_enabled && c->bus_state == BMSGW_CAN_BUS_ERROR_PASSIVE) {
+        want = ALERT_WARNING;
+        what = "error-passive";
+    } else if (can_enabled && c->link.state == BMSGW_LINK_DOWN) {
+        want = ALERT_WARNING;
+        what = "down";
+    }
+    struct alert tmpl = { .string = -1, .value = NAN, .threshold = NAN };
+    snprintf(tmpl.type, sizeof(tmpl.type), "can_bus");
+    snprintf(tmpl.message, sizeof(tmpl.message), "CAN interface %s %s%s%.60s",
+             c->interface[0] ? c->interface : cfg->can.interface, what,
+             c->link.last_error[0] ? ": " : "", c->link.last_error);
+    condition(e, "can", want, &tmpl, cfg->alarms.debounce_ms, now_ms, now_real_ms, out);
+}
+
+/* Event faults without a recovery event clear once the string reports another status. */
+static void eval_event_status(struct alerts_engine *e, const struct bmsgw_system *sys,
+                              const struct bmsgw_config *cfg, int64_t now_ms, int64_t now_real_ms,
+                              struct alert_changes *out)
+{
+    for (unsigned i = 0; i < e->n_active; i++) {
+        struct alert *a = &e->active[i];
+        if (a->clear_rule != ALERT_CLEAR_STATUS || a->string < 0 || a->string >= sys->string_count)
+            continue;
+        const struct bmsgw_string *st = &sys->strings[a->string];
+        bool ok = bmsgw_string_is_fresh(st, now_ms, cfg->bms.stale_after_ms) &&
+                  st->status != BMSGW_STATUS_FAULT;
+        struct alert_tracker *t = tracker(e, a->key);
+        if (!t)
+            continue;
+        if (!ok) {
+            t->pending = -1;
+            t->since_ms = now_ms;
+        } else if (t->pending != 0) {
+            t->pending = 0; /* "ok seen since" */
+            t->since_ms = now_ms;
+        } else if (now_ms - t->since_ms >= cfg->alarms.debounce_ms) {
+            t->pending = -1;
+            clear_at(e, i--, now_real_ms, out);
+        }
+    }
+}
+
+void alerts_engine_eval(struct alerts_engine *e, const struct bmsgw_system *sys,
+                        const struct bmsgw_config *cfg, bool can_enabled, int64_t now_ms,
+                        int64_t now_real_ms, struct alert_changes *out)
+{
+    eval_alarms(e, sys, cfg->alarms.debounce_ms, now_ms, now_real_ms, out);
+    eval_strings(e, sys, cfg, now_ms, now_real_ms, out);
+    eval_can(e, sys, cfg, can_enabled, now_ms, now_real_ms, out);
+    eval_event_status(e, sys, cfg, now_ms, now_real_ms, out);
+}
+
+static int recovery_of(unsigned event_id)
+{
+    for (unsigned i = 0; i < sizeof(recoveries) / sizeof(recoveries[0]); i++)
+        if (recoveries[i].event == event_id)
+            return recoveries[i].recovery;
+    return -1;
+}
+
+void alerts_engine_bms_event(struct alerts_engine *e, int string, const char *string_name,
+                             unsigned event_id, const char *event_name, const char *severity,
+                             int64_t now_real_ms, struct alert_changes *out)
+{
+    /* a recovery event ends the alerts it answers */
+    for (unsigned i = 0; i < e->n_active; i++) {
+        const struct alert *a = &e->active[i];
+        if (a->clear_rule == ALERT_CLEAR_RECOVERY && a->string == string &&
+            a->recovery_id == event_id)
+            clear_at(e, i--, now_real_ms, out);
+    }
+    struct alert a = {
+        .string = (int16_t)string, .value = NAN, .threshold = NAN, .event_id = (uint8_t)event_id
+    };
+    snprintf(a.type, sizeof(a.type), "bms_event");
+    snprintf(a.key, sizeof(a.key), "event:%d:%u", string, event_id);
+    a.severity = strcmp(severity, "fault") == 0     ? ALERT_ALARM
+                 : strcmp(severity, "warning") == 0 ? ALERT_WARNING
+                                                    : ALERT_INFO;
+    snprintf(a.message, sizeof(a.message), "TinyBMS of string %d%s%.32s%s: %.60s (event 0x%02X)",
+             string + 1, string_name ? " '" : "", string_name ? string_name : "",
+             string_name ? "'" : "", event_name, event_id);
+    int rec = recovery_of(event_id);
+    if (a.severity != ALERT_INFO && find_active_key(e, a.key) >= 0)
+        return; /* the same event again while its alert is still up */
+    if (rec >= 0) {
+        a.clear_rule = ALERT_CLEAR_RECOVERY;
+        a.recovery_id = (uint8_t)rec;
+    } else {
+        a.clear_rule = a.severity == ALERT_ALARM ? ALERT_CLEAR_STATUS : ALERT_CLEAR_ACK;
+    }
+    raise_alert(e, &a, now_real_ms, out);
+}
+
+int alerts_engine_ack(struct alerts_engine *e, uint32_t id, int64_t now_real_ms,
+                      struct alert_changes *out)
+{
+    int n = 0;
+    bool found = id == 0;
+    for (unsigned i = 0; i < e->n_active; i++) {
+        struct alert *a = &e->active[i];
+        if (id && a->id != id)
+            continue;
+        found = true;
+        if (a->acknowledged_ms)
+            continue;
+        a->acknowledged_ms = now_real_ms;
+        history_put(e, a);
+        change(out, ALERT_ACKNOWLEDGED, a);
+        n++;
+        if (a->clear_rule == ALERT_CLEAR_ACK)
+            clear_at(e, i--, now_real_ms, out);
+    }
+    return found ? n : -ENOENT;
+}
+
+void alerts_engine_clear_history(struct alerts_engine *e)
+{
+    e->hist_len = 0;
+    e->hist_head = 0;
+}
