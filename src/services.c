@@ -4,11 +4,15 @@
 
 #include "bmsgw-build.h"
 #include "bmsgw/alerts.h"
+#include "bmsgw/mbtcp_service.h"
 #if BMSGW_WITH_HTTP
 #include "bmsgw/http.h"
 #endif
 
 const struct service_ops *const bmsgw_service_table[] = {
+#if BMSGW_WITH_MBTCP
+    &mbtcp_service_ops,
+#endif
     &alerts_service, /* before http and ws, which read it */
 #if BMSGW_WITH_HTTP
     &http_service,

@@ -147,21 +147,25 @@ struct mbmap_tescom_limits {
     bool env_sensors;  /* humidity and ambient are measured (simulator); the gateway has none */
 };
 
-/* From the alarm configuration: cell and current thresholds as the CAN alarms use them; module
- * and arm temperature at temp_high_c, ambient at temp_high_c - temp_high_warning_c, humidity at
- * 85 %. */
-void mbmap_tescom_limits_from_cfg(struct mbmap_tescom_limits *l, const struct cfg_alarms *a);
+struct alarm_thresholds;
 
-/* Set every alarm flag of t from its values: battery alarms for present batteries, arm alarms
- * for arms with data (humidity/ambient only with env_sensors, pole alarms with pole_sensors). */
-void mbmap_tescom_eval_alarms(struct mbmap_tescom_src *t, const struct mbmap_tescom_limits *l);
+/* From one string's alarm thresholds (alarms.h, the ones the CAN alarms use): cells and currents
+ * as they are; module and arm temperature at the high-temperature alarm, ambient at its warning;
+ * humidity at 85 %. */
+void mbmap_tescom_limits_from(struct mbmap_tescom_limits *l, const struct alarm_thresholds *th);
+
+/* Set the alarm flags of one arm from its values: battery alarms for present batteries, arm
+ * alarms when the arm has data (humidity/ambient only with env_sensors, pole alarms with
+ * pole_sensors). */
+void mbmap_tescom_eval_arm(struct mbmap_tescom_arm *a, const struct mbmap_tescom_limits *l);
 
 /* From the snapshot: arm k = string k, battery j = cell j of that string (voltage), with the
  * string's SOC/SOH, the BMS internal temperature as RIMT, external sensors 1/2 as NTC1/NTC2 and
  * the string's highest sensor as NTC3 and arm module temperature; humidity and ambient 0 (no
- * sensor). stale clears the status registers; alarms are evaluated with l. */
+ * sensor). stale clears the status registers; alarms use each string's thresholds as
+ * alarm_thresholds_resolve() gives them for cfg. */
 void mbmap_tescom_from_system(struct mbmap_tescom_src *out, const struct bmsgw_system *sys,
-                              const struct mbmap_tescom_limits *l, bool stale);
+                              const struct cfg_alarms *cfg, bool stale);
 
 /* ---- 12S pack (seed 004) ------------------------------------------------------------------- */
 

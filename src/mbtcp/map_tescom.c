@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "bmsgw/alarms.h"
 #include "bmsgw/mbmap_maps.h"
 
 #define SRC(p) ((const struct mbmap_tescom_src *)(p))
@@ -205,19 +206,19 @@ const struct mbmap mbmap_tescom = {
 
 /* ---- alarms -------------------------------------------------------------------------------- */
 
-void mbmap_tescom_limits_from_cfg(struct mbmap_tescom_limits *l, const struct cfg_alarms *a)
+void mbmap_tescom_limits_from(struct mbmap_tescom_limits *l, const struct alarm_thresholds *th)
 {
     memset(l, 0, sizeof(*l));
-    l->cell_high_mv = a->cell_high_mv;
-    l->cell_high_warning_mv = a->cell_high_mv - a->cell_high_warning_mv;
-    l->cell_low_mv = a->cell_low_mv;
-    l->cell_low_warning_mv = a->cell_low_mv + a->cell_low_warning_mv;
-    l->module_temp_high_c = a->temp_high_c;
-    l->arm_temp_high_c = a->temp_high_c;
-    l->ambient_high_c = a->temp_high_c - a->temp_high_warning_c;
+    l->cell_high_mv = th->cell_high_mv;
+    l->cell_high_warning_mv = th->cell_high_warning_mv;
+    l->cell_low_mv = th->cell_low_mv;
+    l->cell_low_warning_mv = th->cell_low_warning_mv;
+    l->module_temp_high_c = th->temp_high_dc / 10.0;
+    l->arm_temp_high_c = th->temp_high_dc / 10.0;
+    l->ambient_high_c = th->temp_high_warning_dc / 10.0;
     l->humidity_high_pct = 85;
-    l->charge_current_a = a->charge_current_a;
-    l->discharge_current_a = a->discharge_current_a;
+    l->charge_current_a = th->charge_current_a;
+    l->discharge_current_a = th->discharge_current_a;
 }
 
 static void eval_battery(struct mbmap_tescom_battery *b, const struct mbmap_tescom_limits *l)
@@ -239,28 +240,25 @@ static void eval_battery(struct mbmap_tescom_battery *b, const struct mbmap_tesc
     }
 }
 
-void mbmap_tescom_eval_alarms(struct mbmap_tescom_src *t, const struct mbmap_tescom_limits *l)
+void mbmap_tescom_eval_arm(struct mbmap_tescom_arm *a, const struct mbmap_tescom_limits *l)
 {
-    for (unsigned k = 0; k < MBMAP_TESCOM_ARMS; k++) {
-        struct mbmap_tescom_arm *a = &t->arm[k];
-        bool data = a->ok;
-        memset(a->alarm, 0, sizeof(a->alarm));
-        for (unsigned j = 0; j < MBMAP_TESCOM_BATTERIES; j++) {
-            if (j >= a->count)
-                a->bat[j].present = false;
-            eval_battery(&a->bat[j], l);
-            data = data || a->bat[j].present;
-        }
-        if (!data)
-            continue;
-        a->alarm[MBMAP_TESCOM_ARM_HIGH_CURRENT] =
-            a->current_a >= l->charge_current_a || -a->current_a >= l->discharge_current_a;
-        if (l->env_sensors) {
-            a->alarm[MBMAP_TESCOM_ARM_HIGH_HUMIDITY] = a->humidity_pct >= l->humidity_high_pct;
-            a->alarm[MBMAP_TESCOM_ARM_HIGH_AMBIENT] = a->ambient_temp_c >= l->ambient_high_c;
-        }
-        a->alarm[MBMAP_TESCOM_ARM_HIGH_TEMP] = a->module_temp_c >= l->arm_temp_high_c;
+    bool data = a->ok;
+    memset(a->alarm, 0, sizeof(a->alarm));
+    for (unsigned j = 0; j < MBMAP_TESCOM_BATTERIES; j++) {
+        if (j >= a->count)
+            a->bat[j].present = false;
+        eval_battery(&a->bat[j], l);
+        data = data || a->bat[j].present;
     }
+    if (!data)
+        return;
+    a->alarm[MBMAP_TESCOM_ARM_HIGH_CURRENT] =
+        a->current_a >= l->charge_current_a || -a->current_a >= l->discharge_current_a;
+    if (l->env_sensors) {
+        a->alarm[MBMAP_TESCOM_ARM_HIGH_HUMIDITY] = a->humidity_pct >= l->humidity_high_pct;
+        a->alarm[MBMAP_TESCOM_ARM_HIGH_AMBIENT] = a->ambient_temp_c >= l->ambient_high_c;
+    }
+    a->alarm[MBMAP_TESCOM_ARM_HIGH_TEMP] = a->module_temp_c >= l->arm_temp_high_c;
 }
 
 /* ---- from the snapshot --------------------------------------------------------------------- */
@@ -316,10 +314,15 @@ static void fill_arm(struct mbmap_tescom_arm *a, const struct bmsgw_system *sys,
 }
 
 void mbmap_tescom_from_system(struct mbmap_tescom_src *out, const struct bmsgw_system *sys,
-                              const struct mbmap_tescom_limits *l, bool stale)
+                              const struct cfg_alarms *cfg, bool stale)
 {
     memset(out, 0, sizeof(*out));
-    for (unsigned k = 0; k < MBMAP_TESCOM_ARMS && k < sys->string_count; k++)
+    for (unsigned k = 0; k < MBMAP_TESCOM_ARMS && k < sys->string_count; k++) {
+        struct alarm_thresholds th;
+        struct mbmap_tescom_limits l;
+        alarm_thresholds_resolve(cfg, &sys->strings[k], &th);
+        mbmap_tescom_limits_from(&l, &th);
         fill_arm(&out->arm[k], sys, &sys->strings[k], stale);
-    mbmap_tescom_eval_alarms(out, l);
+        mbmap_tescom_eval_arm(&out->arm[k], &l);
+    }
 }

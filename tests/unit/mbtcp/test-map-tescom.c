@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "bmsgw/alarms.h"
 #include "bmsgw/config.h"
 #include "bmsgw/mbmap_maps.h"
 #include "fixture-system.h"
@@ -13,6 +14,7 @@
 struct fix {
     struct bmsgw_system *sys;
     struct mbmap_tescom_src *src;
+    struct cfg_alarms cfg;
     struct mbmap_tescom_limits lim;
     struct mbmap_image img;
 };
@@ -45,7 +47,10 @@ static int setup(void **state)
     a3->current_a = -250.0;
     fix_aggregate(f->sys);
     config_defaults(&cfg); /* cells 2500..3650 mV, warnings 100/50 mV inside, 100/200 A */
-    mbmap_tescom_limits_from_cfg(&f->lim, &cfg.alarms);
+    f->cfg = cfg.alarms;
+    struct alarm_thresholds th;
+    alarm_thresholds_resolve(&f->cfg, NULL, &th);
+    mbmap_tescom_limits_from(&f->lim, &th);
     assert_int_equal(mbmap_image_init(&f->img, &mbmap_tescom, MBMAP_WORDS_ABCD), 0);
     *state = f;
     return 0;
@@ -63,7 +68,7 @@ static int teardown(void **state)
 
 static void render(struct fix *f, bool stale)
 {
-    mbmap_tescom_from_system(f->src, f->sys, &f->lim, stale);
+    mbmap_tescom_from_system(f->src, f->sys, &f->cfg, stale);
     mbmap_render(&f->img, f->src);
 }
 
@@ -147,6 +152,21 @@ static void test_alarms(void **state)
     assert_int_equal(reg(f, 7533), 0); /* arm 4 */
 }
 
+/* The thresholds are the string's own, as the CAN alarms resolve them (BMS settings first). */
+static void test_thresholds_from_the_bms(void **state)
+{
+    struct fix *f = *state;
+    struct bmsgw_string *a3 = &f->sys->strings[2];
+    a3->settings_valid = true;
+    a3->settings_reg[316 - BMSGW_SETTINGS_FIRST] = 2600; /* under-voltage cut-off */
+    render(f, false);
+    assert_int_equal(reg(f, 6689 + 4 + 21 + 1), 1); /* battery 4 at 2590 mV: now an alarm */
+    assert_int_equal(reg(f, 5006), 0);              /* arm 1 keeps the configured 2500 mV */
+    f->cfg.thresholds_from_bms = false;
+    render(f, false);
+    assert_int_equal(reg(f, 6689 + 4 + 21 + 1), 0);
+}
+
 static void test_status_and_stale(void **state)
 {
     struct fix *f = *state;
@@ -188,13 +208,13 @@ static void test_simulator_sensors(void **state)
     t->arm[0].bat[0].value[MBMAP_TESCOM_VOLTAGE] = 3.3;
     t->arm[0].bat[0].value[MBMAP_TESCOM_NTC1] = 61;
     f->lim.pole_sensors = f->lim.env_sensors = true;
-    mbmap_tescom_eval_alarms(t, &f->lim);
+    mbmap_tescom_eval_arm(&t->arm[0], &f->lim);
     assert_true(t->arm[0].alarm[MBMAP_TESCOM_ARM_HIGH_HUMIDITY]);
     assert_true(t->arm[0].alarm[MBMAP_TESCOM_ARM_HIGH_AMBIENT]); /* 60 - 5 degC */
     assert_true(t->arm[0].bat[0].alarm[MBMAP_TESCOM_POS_POLE_TEMP_ALARM]);
     assert_false(t->arm[0].bat[0].alarm[MBMAP_TESCOM_NEG_POLE_TEMP_ALARM]);
     f->lim.pole_sensors = f->lim.env_sensors = false;
-    mbmap_tescom_eval_alarms(t, &f->lim);
+    mbmap_tescom_eval_arm(&t->arm[0], &f->lim);
     assert_false(t->arm[0].alarm[MBMAP_TESCOM_ARM_HIGH_HUMIDITY]);
     assert_false(t->arm[0].bat[0].alarm[MBMAP_TESCOM_POS_POLE_TEMP_ALARM]);
 }
@@ -205,7 +225,7 @@ static void test_at_most_120_batteries(void **state)
     struct bmsgw_system *sys = fix_system_new();
     fix_add_string(sys, 130, 2, 3000, 200);
     fix_aggregate(sys);
-    mbmap_tescom_from_system(f->src, sys, &f->lim, false);
+    mbmap_tescom_from_system(f->src, sys, &f->cfg, false);
     mbmap_render(&f->img, f->src);
     assert_int_equal(reg(f, 0), 120);
     assert_int_equal(reg(f, 1001 + 4 + 119 * 7), 312); /* battery 120: 3.120 V */
@@ -220,6 +240,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_arm_one_live_block, setup, teardown),
         cmocka_unit_test_setup_teardown(test_formulas_win_over_worked_examples, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alarms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_thresholds_from_the_bms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_and_stale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_simulator_sensors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_at_most_120_batteries, setup, teardown),
