@@ -8,6 +8,9 @@
 #if BMSGW_WITH_HTTP
 #include "bmsgw/http.h"
 #endif
+#if BMSGW_WITH_WS
+#include "bmsgw/ws.h"
+#endif
 
 const struct service_ops *const bmsgw_service_table[] = {
 #if BMSGW_WITH_MBTCP
@@ -16,6 +19,9 @@ const struct service_ops *const bmsgw_service_table[] = {
     &alerts_service, /* before http and ws, which read it */
 #if BMSGW_WITH_HTTP
     &http_service,
+#endif
+#if BMSGW_WITH_WS
+    &ws_service,
 #endif
     NULL,
 };

@@ -12,6 +12,7 @@
 #include "bmsgw/rest.h"
 #include "bmsgw/service.h"
 #include "bmsgw/sysinfo.h"
+#include "bmsgw/ws.h"
 
 struct web_metrics {
     int64_t uptime_ms;
@@ -19,6 +20,7 @@ struct web_metrics {
     struct bus_metrics bus;
     uint64_t log_dropped;
     struct rest_stats http;
+    struct ws_metrics ws;
     bool alerts_running;
     unsigned alerts_active;
     uint64_t alerts_raised_total;

@@ -77,6 +77,7 @@ static struct bmsgw_system *collect(struct rest_api *api, struct web_metrics *m,
     bus_get_metrics(api->app->bus, &m->bus);
     m->log_dropped = log_dropped();
     rest_get_stats(api, &m->http);
+    ws_get_metrics(reg, &m->ws);
     if (api->app->alerts) {
         m->alerts_running = true;
         alerts_counts(api->app->alerts, &m->alerts_active, &m->alerts_raised_total);

@@ -69,6 +69,17 @@ json_t *web_metrics_runtime_json(const struct web_metrics *m, const struct bmsgw
                                   "delivered", (json_int_t)m->bus.delivered, "dropped",
                                   (json_int_t)m->bus.dropped, "subscribers",
                                   (int)m->bus.subscribers));
+    json_object_set_new(
+        root, "ws",
+        m->ws.running ? json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "clients",
+                                  (int)m->ws.clients, "connections", (json_int_t)m->ws.connections,
+                                  "messages_sent", (json_int_t)m->ws.messages_sent,
+                                  "messages_dropped", (json_int_t)m->ws.messages_dropped,
+                                  "clients_dropped", (json_int_t)m->ws.clients_dropped,
+                                  "clients_refused", (json_int_t)m->ws.clients_refused,
+                                  "closed_policy", (json_int_t)m->ws.closed_policy,
+                                  "telemetry_messages", (json_int_t)m->ws.telemetry_messages)
+                      : json_null());
     json_object_set_new(root, "alerts",
                         m->alerts_running
                             ? json_pack("{s:i,s:I}", "active", (int)m->alerts_active,
@@ -335,6 +346,17 @@ static void prom_process(FILE *f, const struct web_metrics *m)
                 (double)m->bus.published);
     prom_scalar(f, "bmsgw_event_bus_dropped_total", "counter",
                 "Event bus messages lost to full subscriber queues.", (double)m->bus.dropped);
+    if (m->ws.running) {
+        prom_scalar(f, "bmsgw_ws_clients", "gauge", "WebSocket clients.", m->ws.clients);
+        prom_scalar(f, "bmsgw_ws_messages_sent_total", "counter", "WebSocket messages sent.",
+                    (double)m->ws.messages_sent);
+        prom_scalar(f, "bmsgw_ws_messages_dropped_total", "counter",
+                    "WebSocket messages lost to full client queues.",
+                    (double)m->ws.messages_dropped);
+        prom_scalar(f, "bmsgw_ws_clients_dropped_total", "counter",
+                    "WebSocket clients closed for reading too slowly.",
+                    (double)m->ws.clients_dropped);
+    }
     if (m->alerts_running) {
         prom_scalar(f, "bmsgw_alerts_active", "gauge", "Active alerts.", m->alerts_active);
         prom_scalar(f, "bmsgw_alerts_raised_total", "counter", "Alerts raised.",

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+// The WebSocket channels with a real client against the running daemon: message shapes, the
+// inbound limits, the client limit, the token.
+// usage: node ws.test.mjs BUILD_DIR SOURCE_DIR
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { Daemon } from './harness.mjs';
+import { Client, closedWithin } from './wsclient.mjs';
+
+describe('WebSocket channels', () => {
+  const d = new Daemon({ ws: 'max_clients = 4;', extra: 'alarms = { debounce_ms = 200; };\n' });
+  const clients = [];
+  const open = async (path, opts) => {
+    const c = new Client(d.wsBase + path, opts);
+    clients.push(c);
+    await c.opened;
+    return c;
+  };
+  before(() => d.start());
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await d.stop();
+    d.cleanup();
+  });
+
+  it('sends the full status on connect, as /api/status has it', async () => {
+    const c = await open('/ws/telemetry');
+    const s = await c.next((m) => 'generation' in m, 5000, 'the status');
+    const r = await d.req('GET', '/api/status');
+    assert.deepEqual(Object.keys(s).sort(), Object.keys(r.json).sort());
+    assert.deepEqual(Object.keys(s.system).sort(), Object.keys(r.json.system).sort());
+    assert.equal(s.strings[0].name, 'house');
+    await c.close();
+  });
+
+  it('streams events and answers pings', async () => {
+    const c = await open('/ws/events');
+    c.send({ type: 'ping' });
+    const pong = await c.next((m) => m.type === 'pong');
+    assert.equal(typeof pong.t_ms, 'number');
+    c.send('not json');
+    assert.match((await c.next((m) => m.type === 'error')).error, /malformed JSON/);
+    c.send({ type: 'subscribe' });
+    assert.match((await c.next((m) => m.type === 'error' && /unknown/.test(m.error))).error, /ping/);
+    const r = await d.req('POST', '/api/config', { body: { ws: { telemetry_min_interval_ms: 300 } }, auth: true });
+    assert.equal(r.status, 200);
+    const ev = await c.next((m) => m.type === 'config_changed', 5000, 'config_changed');
+    assert.equal(ev.source, 'api');
+    assert.ok(Math.abs(ev.t_ms - Date.now()) < 60000);
+    await c.close();
+  });
+
+  it('gives the active alerts on connect, then every change', async () => {
+    const c = await open('/ws/alerts');
+    const first = await c.next((m) => m.type === 'active');
+    assert.ok(Array.isArray(first.alerts));
+    // no TinyBMS answers: the string goes offline
+    const raised = first.alerts.find((a) => a.type === 'string_offline') ||
+      (await c.next((m) => m.type === 'raised' && m.alert.type === 'string_offline', 10000, 'the raised alert')).alert;
+    const r = await d.req('POST', '/api/alerts/acknowledge', { body: { id: raised.id }, auth: true });
+    assert.equal(r.status, 200);
+    const ack = await c.next((m) => m.type === 'acknowledged' && m.alert.id === raised.id);
+    assert.equal(ack.alert.acknowledged, true);
+    assert.equal(ack.alert.severity, 'alarm');
+    await c.close();
+  });
+
+  it('closes an unknown channel with 1008 and a reason', async () => {
+    const c = new Client(d.wsBase + '/ws/nope');
+    clients.push(c);
+    const e = await closedWithin(c, 5000);
+    assert.equal(e.code, 1008);
+    assert.match(e.reason, /unknown channel/);
+  });
+
+  it('closes a client that sends more than 10 messages a second (1008)', async () => {
+    const c = await open('/ws/events');
+    for (let i = 0; i < 11; i++) c.send({ type: 'ping' });
+    const e = await closedWithin(c, 5000);
+    assert.equal(e.code, 1008);
+    assert.match(e.reason, /10 messages a second/);
+    assert.equal(c.messages.filter((m) => m.json.type === 'pong').length <= 10, true);
+  });
+
+  it('closes a client that sends more than 32 KiB at once (1009)', async () => {
+    const c = await open('/ws/events');
+    c.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(33 * 1024) }));
+    const e = await closedWithin(c, 5000);
+    assert.equal(e.code, 1009);
+    // 32 KiB minus a little is fine
+    const ok = await open('/ws/events');
+    ok.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(31 * 1024) }));
+    await ok.next((m) => m.type === 'pong');
+    await ok.close();
+  });
+
+  it('refuses clients beyond ws.max_clients with 1013', async () => {
+    const held = [];
+    for (let i = 0; i < 4; i++) held.push(await open('/ws/events'));
+    const extra = new Client(d.wsBase + '/ws/events');
+    clients.push(extra);
+    const e = await closedWithin(extra, 5000);
+    assert.equal(e.code, 1013);
+    assert.match(e.reason, /max_clients = 4/);
+    await held[0].close();
+    const again = await open('/ws/telemetry'); // a slot is free again
+    await again.next((m) => 'generation' in m);
+    await Promise.all([...held, again].map((c) => c.close()));
+    const rt = (await d.req('GET', '/api/metrics/runtime')).json;
+    assert.ok(rt.ws.clients_refused >= 1 && rt.ws.closed_policy >= 2, JSON.stringify(rt.ws));
+  });
+});
+
+describe('WebSocket with http.read_requires_token', () => {
+  const d = new Daemon({ http: 'read_requires_token = true;' });
+  before(() => d.start());
+  after(async () => {
+    await d.stop();
+    d.cleanup();
+  });
+
+  it('needs the token in the query or the Authorization header', async () => {
+    const no = new Client(d.wsBase + '/ws/telemetry');
+    const e = await closedWithin(no, 5000);
+    assert.equal(e.code, 1008);
+    assert.match(e.reason, /API token/);
+    const wrong = new Client(d.wsBase + '/ws/telemetry?token=nope-nope-nope-nope');
+    assert.equal((await closedWithin(wrong, 5000)).code, 1008);
+    const q = new Client(`${d.wsBase}/ws/telemetry?token=${d.token}`);
+    await q.opened;
+    await q.next((m) => 'generation' in m);
+    await q.close();
+    const h = new Client(d.wsBase + '/ws/telemetry', { headers: { Authorization: `Bearer ${d.token}` } });
+    await h.opened;
+    await h.next((m) => 'generation' in m);
+    await h.close();
+  });
+});
