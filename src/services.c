@@ -4,6 +4,9 @@
 
 #include "bmsgw-build.h"
 #include "bmsgw/alerts.h"
+#if BMSGW_WITH_CAN
+#include "bmsgw/can.h"
+#endif
 #include "bmsgw/mbtcp_service.h"
 #if BMSGW_WITH_HTTP
 #include "bmsgw/http.h"
@@ -13,6 +16,9 @@
 #endif
 
 const struct service_ops *const bmsgw_service_table[] = {
+#if BMSGW_WITH_CAN
+    &can_service_ops,
+#endif
 #if BMSGW_WITH_MBTCP
     &mbtcp_service_ops,
 #endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* can_priv.h — the CAN service's private state, shared by its thread (can_service.c) and its
+ * sending logic (can_tx.c). */
+#ifndef BMSGW_CAN_PRIV_H
+#define BMSGW_CAN_PRIV_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "bmsgw/app.h"
+#include "bmsgw/can.h"
+
+/* The thread checks the snapshot for a new generation at least this often. */
+#define CAN_SNAPSHOT_POLL_MS 20
+/* Bus state poll and health publication interval. */
+#define CAN_TICK_MS 500
+
+enum can_mode {
+    CAN_MODE_NORMAL = 0,
+    CAN_MODE_SILENT, /* stale, on_stale = silence */
+    CAN_MODE_BLOCK,  /* stale, on_stale = block */
+};
+
+struct can_svc {
+    struct service *svc;
+    struct bmsgw_app *app;
+    const struct can_link_ops *ops;
+    void *ops_ctx;
+    pthread_t thread;
+    int efd; /* wakes the thread: reload, stop */
+    atomic_bool stop;
+
+    /* owned by the thread */
+    struct bmsgw_config cfg;
+    uint64_t cfg_gen;
+    struct bmsgw_system *sys; /* the thread's copy */
+    uint64_t sys_gen;
+    int fd;
+    int64_t retry_ms;   /* next open attempt */
+    int backoff_ms;     /* current open/restart backoff */
+    int64_t restart_ms; /* next bus-off restart attempt */
+    int64_t tick_ms;
+    bool ever_opened;
+    bool no_bus_state; /* the interface has no controller state (vcan): not polled */
+    enum can_mode mode;
+    struct can_sched sched;
+    uint8_t last351[8], last35a[8];
+    bool have351, have35a;
+    double fresh_pack_v; /* newest pack voltage while fresh */
+    struct bmsgw_can_health h;
+    uint8_t reported_bus;
+    int reported_link;
+};
+
+/* can_tx.c: decide the mode and send what is due. */
+void can_tx_step(struct can_svc *c, int64_t now_ms);
+/* A send failed with an error that means the interface is gone (caller closes the link). */
+bool can_tx_link_lost(int err);
+
+/* can_service.c: close the link and schedule a reopen (reason for the state and the log). */
+void can_link_lost(struct can_svc *c, int64_t now_ms, const char *reason);
+
+#endif

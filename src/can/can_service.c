@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: MIT */
+/* can_service.c — the CAN thread: link lifecycle, bus state, reception, health, the service. */
+#include "can_priv.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "bmsgw/bus.h"
+#include "bmsgw/clock.h"
+#include "bmsgw/config_store.h"
+#include "bmsgw/log.h"
+#include "bmsgw/snapshot.h"
+#include "bmsgw/victron.h"
+
+static void publish_state(struct can_svc *c, const char *detail)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "type", "can_state", "interface",
+                          c->cfg.can.interface, "link", bmsgw_link_state_name(c->h.link.state),
+                          "bus", bmsgw_can_bus_state_name(c->h.bus_state), "sending", c->h.sending,
+                          "detail", detail ? detail : "");
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (text)
+        bus_publish_text(c->app->bus, BUS_EVENT, -1, text);
+    free(text);
+    json_decref(o);
+}
+
+static void set_link(struct can_svc *c, enum bmsgw_link_state st, int64_t now_ms, const char *why)
+{
+    if (c->h.link.state != st) {
+        c->h.link.state = st;
+        c->h.link.since_ms = now_ms;
+    }
+    snprintf(c->h.link.last_error, sizeof(c->h.link.last_error), "%s", why ? why : "");
+}
+
+static int next_backoff(struct can_svc *c)
+{
+    int wait = c->backoff_ms;
+    c->backoff_ms = wait * 2 > c->cfg.can.restart_max_ms ? c->cfg.can.restart_max_ms : wait * 2;
+    return wait;
+}
+
+void can_link_lost(struct can_svc *c, int64_t now_ms, const char *reason)
+{
+    if (c->fd >= 0)
+        c->ops->close(c->ops_ctx, c->fd);
+    c->fd = -1;
+    c->retry_ms = now_ms + next_backoff(c);
+    c->h.bus_state = BMSGW_CAN_BUS_UNKNOWN;
+    set_link(c, BMSGW_LINK_DOWN, now_ms, reason);
+    service_set_state(c->svc, SERVICE_DEGRADED, "%s, retrying", reason);
+    publish_state(c, reason);
+}
+
+static void apply_bitrate(struct can_svc *c)
+{
+    const char *ifn = c->cfg.can.interface;
+    uint32_t want = (uint32_t)c->cfg.can.bitrate;
+    if (c->cfg.can.set_bitrate) {
+        int rc = c->ops->set_bitrate(c->ops_ctx, ifn, want);
+        if (rc == -EOPNOTSUPP)
+            log_info("bitrate: not applicable on %s (no bit timing, e.g. vcan)", ifn);
+        else if (rc < 0)
+            log_warn("cannot set the bitrate of %s to %u bit/s: %s (needs CAP_NET_ADMIN)", ifn,
+                     want, strerror(-rc));
+    }
+    uint32_t br = 0;
+    c->h.bitrate = c->ops->get_bitrate(c->ops_ctx, ifn, &br) == 0 ? br : 0;
+    if (c->h.bitrate && c->h.bitrate != want)
+        log_warn("%s runs at %u bit/s; a Victron GX expects %u", ifn, c->h.bitrate, want);
+}
+
+static void link_try_open(struct can_svc *c, int64_t now_ms)
+{
+    char why[96];
+    if (now_ms < c->retry_ms)
+        return;
+    if (c->ever_opened)
+        c->h.link.reconnects++;
+    int fd = c->ops->open(c->ops_ctx, c->cfg.can.interface, why, sizeof(why));
+    if (fd < 0) {
+        bool changed = strcmp(why, c->h.link.last_error) != 0;
+        c->retry_ms = now_ms + next_backoff(c);
+        set_link(c, BMSGW_LINK_DOWN, now_ms, why);
+        service_set_state(c->svc, SERVICE_DEGRADED, "%s, retrying", why);
+        if (changed)
+            publish_state(c, why);
+        return;
+    }
+    c->fd = fd;
+    c->ever_opened = true;
+    c->no_bus_state = false;
+    c->backoff_ms = c->cfg.can.restart_min_ms;
+    apply_bitrate(c);
+    can_sched_init(&c->sched, c->cfg.can.period_ms, now_ms);
+    set_link(c, BMSGW_LINK_UP, now_ms, NULL);
+    service_set_state(c->svc, SERVICE_RUNNING, "%s open", c->cfg.can.interface);
+    publish_state(c, "interface open");
+}
+
+static void bus_state_changed(struct can_svc *c, uint8_t st, int64_t now_ms)
+{
+    if (st == c->h.bus_state)
+        return;
+    c->h.bus_state = st;
+    bool bad = st == BMSGW_CAN_BUS_ERROR_PASSIVE || st == BMSGW_CAN_BUS_OFF;
+    set_link(c, bad ? BMSGW_LINK_DEGRADED : BMSGW_LINK_UP, now_ms,
+             bad ? bmsgw_can_bus_state_name(st) : NULL);
+    if (bad) {
+        service_set_state(c->svc, SERVICE_DEGRADED, "%s %s", c->cfg.can.interface,
+                          bmsgw_can_bus_state_name(st));
+    } else {
+        c->backoff_ms = c->cfg.can.restart_min_ms;
+        service_set_state(c->svc, SERVICE_RUNNING, "%s open", c->cfg.can.interface);
+    }
+    publish_state(c, bmsgw_can_bus_state_name(st));
+}
+
+/* Bus-off: restart the controller (needs CAP_NET_ADMIN) with backoff. */
+static void bus_off_restart(struct can_svc *c, int64_t now_ms)
+{
+    if (c->h.bus_state != BMSGW_CAN_BUS_OFF || now_ms < c->restart_ms)
+        return;
+    int rc = c->ops->restart(c->ops_ctx, c->cfg.can.interface);
+    c->h.restarts++;
+    c->restart_ms = now_ms + next_backoff(c);
+    if (rc < 0)
+        log_ratelimited(LOG_WARNING, 30000, "bus-off: restart of %s failed: %s",
+                        c->cfg.can.interface, strerror(-rc));
+    else
+        log_warn("bus-off: %s restarted (restart %llu)", c->cfg.can.interface,
+                 (unsigned long long)c->h.restarts);
+}
+
+static void tick(struct can_svc *c, int64_t now_ms)
+{
+    uint8_t st;
+    if (now_ms < c->tick_ms)
+        return;
+    c->tick_ms = now_ms + CAN_TICK_MS;
+    if (!c->no_bus_state) {
+        int rc = c->ops->get_state(c->ops_ctx, c->cfg.can.interface, &st);
+        if (rc == 0)
+            bus_state_changed(c, st, now_ms);
+        else if (rc == -EOPNOTSUPP)
+            c->no_bus_state = true; /* error frames still report trouble */
+    }
+    bus_off_restart(c, now_ms);
+}
+
+static void rx_frame(struct can_svc *c, const struct can_frame_io *f, int64_t now_ms)
+{
+    c->h.rx_frames++;
+    if (f->error) {
+        c->h.bus_errors++;
+        int st = can_error_bus_state(f);
+        if (st >= 0)
+            bus_state_changed(c, (uint8_t)st, now_ms);
+        return;
+    }
+    if (f->id == VICTRON_ID_KEEPALIVE) {
+        if (c->h.last_305_ms == 0)
+            log_notice("inverter present: keepalive 0x305 received");
+        c->h.last_305_ms = now_ms;
+    } else if (f->id == VICTRON_ID_INVERTER) {
+        bool vic = victron_is_vic(f->data, f->dlc);
+        if (vic && !c->h.inverter_identified)
+            log_notice("inverter identified as Victron (0x307 \"VIC\")");
+        c->h.last_307_ms = now_ms;
+        c->h.inverter_identified = vic;
+    }
+    bus_publish_bytes(c->app->bus, BUS_CAN, BUS_DIR_RX, -1, f->id, f->data, f->dlc);
+}
+
+static void rx_drain(struct can_svc *c, int64_t now_ms)
+{
+    struct can_frame_io f;
+    for (int i = 0; i < 64 && c->fd >= 0; i++) {
+        int rc = c->ops->recv(c->ops_ctx, c->fd, &f);
+        if (rc == 0)
+            return;
+        if (rc > 0) {
+            rx_frame(c, &f, now_ms);
+        } else if (can_tx_link_lost(-rc)) {
+            char why[96];
+            snprintf(why, sizeof(why), "interface %s lost (%s)", c->cfg.can.interface,
+                     strerror(-rc));
+            can_link_lost(c, now_ms, why);
+        } else {
+            log_ratelimited(LOG_WARNING, 10000, "CAN receive failed: %s", strerror(-rc));
+            return;
+        }
+    }
+}
+
+static void refresh(struct can_svc *c, int64_t now_ms)
+{
+    struct config_store *store = c->app->config;
+    if (config_store_generation(store) != c->cfg_gen) {
+        int old[BMSGW_CAN_FRAME_COUNT];
+        memcpy(old, c->cfg.can.period_ms, sizeof(old));
+        c->cfg_gen = config_store_get(store, &c->cfg);
+        if (memcmp(old, c->cfg.can.period_ms, sizeof(old)) != 0)
+            can_sched_init(&c->sched, c->cfg.can.period_ms, now_ms);
+    }
+    uint64_t g = snapshot_generation(c->app->snap);
+    if (g != c->sys_gen)
+        c->sys_gen = snapshot_copy(c->app->snap, c->sys);
+}
+
+static void wait_events(struct can_svc *c, int64_t now_ms)
+{
+    int64_t wake = now_ms + CAN_SNAPSHOT_POLL_MS;
+    if (c->fd >= 0 && can_sched_next_ms(&c->sched) < wake)
+        wake = can_sched_next_ms(&c->sched);
+    struct pollfd p[2] = { { .fd = c->efd, .events = POLLIN }, { .fd = c->fd, .events = POLLIN } };
+    int timeout = wake > now_ms ? (int)(wake - now_ms) : 0;
+    if (poll(p, c->fd >= 0 ? 2 : 1, timeout) <= 0)
+        return;
+    uint64_t v;
+    if (p[0].revents & POLLIN && read(c->efd, &v, sizeof(v)) < 0)
+        log_debug("can: eventfd read: %s", strerror(errno));
+    if (c->fd >= 0 && p[1].revents & POLLIN)
+        rx_drain(c, clock_mono_ms());
+}
+
+static void *can_thread(void *arg)
+{
+    struct can_svc *c = arg;
+    struct bmsgw_can_health published;
+    log_set_thread("can");
+    memset(&published, 0, sizeof(published));
+    while (!atomic_load(&c->stop)) {
+        int64_t now = clock_mono_ms();
+        service_progress(c->svc);
+        refresh(c, now);
+        if (c->fd < 0)
+            link_try_open(c, now);
+        if (c->fd >= 0) {
+            tick(c, now);
+            can_tx_step(c, now);
+        }
+        if (memcmp(&published, &c->h, sizeof(published)) != 0) {
+            published = c->h;
+            snapshot_set_can_health(c->app->snap, &c->h);
+        }
+        wait_events(c, now);
+    }
+    if (c->fd >= 0)
+        c->ops->close(c->ops_ctx, c->fd);
+    c->fd = -1;
+    c->h.sending = false;
+    set_link(c, BMSGW_LINK_DISABLED, clock_mono_ms(), NULL);
+    snapshot_set_can_health(c->app->snap, &c->h);
+    return NULL;
+}
+
+static void can_svc_free(struct can_svc *c)
+{
+    if (!c)
+        return;
+    if (c->efd >= 0)
+        close(c->efd);
+    free(c->sys);
+    free(c);
+}
+
+int can_service_start_with(struct service *svc, const struct can_link_ops *ops, void *ops_ctx)
+{
+    struct can_svc *c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    c->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    c->sys = calloc(1, sizeof(*c->sys));
+    if (c->efd < 0 || !c->sys) {
+        can_svc_free(c);
+        return -ENOMEM;
+    }
+    c->svc = svc;
+    c->app = svc->app;
+    c->ops = ops;
+    c->ops_ctx = ops_ctx;
+    c->fd = -1;
+    c->cfg_gen = config_store_get(c->app->config, &c->cfg);
+    c->backoff_ms = c->cfg.can.restart_min_ms;
+    c->h.link.state = BMSGW_LINK_CONNECTING;
+    c->h.link.since_ms = clock_mono_ms();
+    snprintf(c->h.interface, sizeof(c->h.interface), "%s", c->cfg.can.interface);
+    int rc = pthread_create(&c->thread, NULL, can_thread, c);
+    if (rc) {
+        can_svc_free(c);
+        return -rc;
+    }
+    pthread_setname_np(c->thread, "can");
+    svc->priv = c;
+    return 0;
+}
+
+static int can_start(struct service *svc)
+{
+    return can_service_start_with(svc, can_link_socketcan(), NULL);
+}
+
+static void wake(struct can_svc *c)
+{
+    uint64_t one = 1;
+    if (write(c->efd, &one, sizeof(one)) < 0)
+        log_debug("can: eventfd write: %s", strerror(errno));
+}
+
+static int can_stop(struct service *svc, int timeout_ms)
+{
+    struct can_svc *c = svc->priv;
+    if (!c)
+        return 0;
+    atomic_store(&c->stop, true);
+    wake(c);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    if (pthread_timedjoin_np(c->thread, NULL, &ts) != 0)
+        return -ETIMEDOUT;
+    svc->priv = NULL;
+    can_svc_free(c);
+    return 0;
+}
+
+static void can_reload(struct service *svc, const struct bmsgw_config *cfg)
+{
+    (void)cfg; /* the thread picks the new configuration up from the store */
+    if (svc->priv)
+        wake(svc->priv);
+}
+
+static bool can_enabled(const struct bmsgw_config *cfg)
+{
+    return cfg->can.enabled;
+}
+
+const struct service_ops can_service_ops = {
+    .name = "can",
+    .enabled = can_enabled,
+    .start = can_start,
+    .stop = can_stop,
+    .reload = can_reload,
+    .watchdog_ms = 5000,
+};
