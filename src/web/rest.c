@@ -11,6 +11,7 @@
 
 #include "bmsgw/app.h"
 #include "bmsgw/config_store.h"
+#include "bmsgw/service.h"
 #include "bmsgw/snapshot.h"
 #include "bmsgw/status_json.h"
 
@@ -37,6 +38,9 @@ static const struct rest_route routes[] = {
       .method = REST_POST,
       .fn = rest_h_alerts_ack,
       .body = true },
+    { .path = "/api/bms/registers", .method = REST_GET, .fn = rest_h_bms_registers },
+    { .path = "/api/bms/registers", .method = REST_POST, .fn = rest_h_bms_write, .body = true },
+    { .path = "/api/config/schema", .method = REST_GET, .fn = rest_h_config_schema },
     { .path = "/api/history", .method = REST_GET, .fn = rest_h_history },
     { .path = "/metrics", .method = REST_GET, .fn = rest_h_prometheus },
     { .path = "/api/ota", .method = REST_POST, .fn = rest_h_ota, .body = true },
@@ -330,4 +334,38 @@ struct bmsgw_system *rest_system_copy(struct rest_api *api, struct rest_response
     }
     snapshot_copy(api->app->snap, sys);
     return sys;
+}
+
+int rest_bms_cmd_status(int rc)
+{
+    switch (rc) {
+    case -ERANGE:
+    case -EINVAL:
+        return 422;
+    case -ENOTCONN:
+    case -ESHUTDOWN:
+    case -EAGAIN:
+        return 503;
+    case -ETIMEDOUT:
+        return 504;
+    default:
+        return 502; /* the BMS rejected it, did not answer or read back something else */
+    }
+}
+
+int rest_bms_running(struct rest_api *api, struct rest_response *rs)
+{
+    struct service *svc = services_find(api->app->services, "bms");
+    struct service_status st;
+    if (!svc) {
+        rest_error(rs, 503, NULL, "this gateway was built without the TinyBMS service");
+        return -1;
+    }
+    service_get_status(svc, &st);
+    if (st.state != SERVICE_RUNNING && st.state != SERVICE_DEGRADED) {
+        rest_error(rs, 503, NULL, "the TinyBMS service is %s%s%s", service_state_name(st.state),
+                   st.last_error[0] ? ": " : "", st.last_error);
+        return -1;
+    }
+    return 0;
 }

@@ -45,6 +45,13 @@ int rest_query_int(const struct rest_request *rq, const char *name, long min, lo
 /* A heap copy of the current system (free() it), or NULL with a 500 in *rs. */
 struct bmsgw_system *rest_system_copy(struct rest_api *api, struct rest_response *rs);
 
+/* HTTP status of a bms_cmd.h result (422 range/invalid, 503 link down or busy, 504 timeout,
+ * 502 the BMS failed). */
+int rest_bms_cmd_status(int rc);
+
+/* 0 when the TinyBMS service runs, else -1 with a 503 in *rs. */
+int rest_bms_running(struct rest_api *api, struct rest_response *rs);
+
 /* The handlers, by file. */
 void rest_h_status(struct rest_api *, const struct rest_request *, json_t *,
                    struct rest_response *);
@@ -76,6 +83,13 @@ void rest_h_alerts_history_delete(struct rest_api *, const struct rest_request *
                                   struct rest_response *);
 void rest_h_alerts_ack(struct rest_api *, const struct rest_request *, json_t *,
                        struct rest_response *);
+
+void rest_h_bms_registers(struct rest_api *, const struct rest_request *, json_t *,
+                          struct rest_response *);
+void rest_h_bms_write(struct rest_api *, const struct rest_request *, json_t *,
+                      struct rest_response *);
+void rest_h_config_schema(struct rest_api *, const struct rest_request *, json_t *,
+                          struct rest_response *);
 
 void rest_h_tasks(struct rest_api *, const struct rest_request *, json_t *, struct rest_response *);
 void rest_h_modules(struct rest_api *, const struct rest_request *, json_t *,

@@ -186,23 +186,6 @@ void rest_h_modules(struct rest_api *api, const struct rest_request *rq, json_t 
     rest_ok(rs, arr);
 }
 
-static int bms_cmd_status(int rc)
-{
-    switch (rc) {
-    case -ERANGE:
-    case -EINVAL:
-        return 422;
-    case -ENOTCONN:
-    case -ESHUTDOWN:
-    case -EAGAIN:
-        return 503;
-    case -ETIMEDOUT:
-        return 504;
-    default:
-        return 502; /* the BMS rejected it, did not answer or read back something else */
-    }
-}
-
 static void restart_bms(struct rest_api *api, json_t *body, struct rest_response *rs)
 {
     json_t *jstr = json_object_get(body, "string");
@@ -215,12 +198,14 @@ static void restart_bms(struct rest_api *api, json_t *body, struct rest_response
                    ports);
         return;
     }
+    if (rest_bms_running(api, rs))
+        return;
     int idx = (int)json_integer_value(jstr) - 1;
     struct cmdq_req req = { .op = BMS_CMD_RESET };
     int rc = cmdq_call(api->app->bms_cmdq[idx], &req, BMS_CMD_TIMEOUT_MS);
     if (rc) {
-        rest_error(rs, bms_cmd_status(rc), NULL, "TinyBMS reset of string %d failed: %s", idx + 1,
-                   req.msg[0] ? req.msg : strerror(-rc));
+        rest_error(rs, rest_bms_cmd_status(rc), NULL, "TinyBMS reset of string %d failed: %s",
+                   idx + 1, req.msg[0] ? req.msg : strerror(-rc));
         return;
     }
     log_notice("TinyBMS of string %d reset through the API", idx + 1);

@@ -15,6 +15,7 @@
 
 #include "bmsgw/app.h"
 #include "bmsgw/bus.h"
+#include "bmsgw/cmdq.h"
 #include "bmsgw/config_store.h"
 #include "bmsgw/control.h"
 #include "bmsgw/persist.h"
@@ -32,6 +33,7 @@ struct fixture {
     struct rest_api *api;
     const char *query_name;
     const char *query_value;
+    const char *client; /* NULL: 127.0.0.1 */
 };
 
 static void write_file(const char *path, const char *text)
@@ -105,7 +107,7 @@ static int call(struct fixture *f, const char *method, const char *path, const c
         .authorization = auth,
         .content_type = body ? "application/json" : NULL,
         .content_length = body ? (int64_t)strlen(body) : 0,
-        .client = "127.0.0.1",
+        .client = f->client ? f->client : "127.0.0.1",
         .query = query,
         .query_cls = f,
         .body = body,
@@ -372,6 +374,70 @@ static void test_read_endpoints(void **state)
     rest_response_clear(&rs);
 }
 
+static void test_bms_registers_checks(void **state)
+{
+    struct fixture *f = *state;
+    struct rest_response rs;
+    f->app.bms_cmdq[0] = cmdq_new(2);
+    assert_int_equal(call(f, "GET", "/api/bms/registers", NULL, NULL, &rs), 200);
+    json_t *regs = json_object_get(rs.json, "registers");
+    assert_true(json_array_size(regs) > 20);
+    json_t *first = json_array_get(regs, 0);
+    assert_int_equal(json_integer_value(json_object_get(first, "addr")), 300);
+    assert_true(json_is_null(json_object_get(first, "value"))); /* not read yet */
+    assert_false(json_is_true(json_object_get(rs.json, "settings_valid")));
+    rest_response_clear(&rs);
+    f->query_name = "string";
+    f->query_value = "2";
+    assert_int_equal(call(f, "GET", "/api/bms/registers", NULL, NULL, &rs), 422);
+    rest_response_clear(&rs);
+    const struct {
+        const char *body;
+        const char *field;
+    } bad[] = {
+        { "{\"string\":2,\"key\":\"over_voltage_cutoff_mv\",\"value\":3650}", "string" },
+        { "{\"string\":1,\"key\":\"pack_voltage_v\",\"value\":1}", "key" },
+        { "{\"string\":1,\"key\":\"nope\",\"value\":1}", "key" },
+        { "{\"string\":1,\"key\":\"over_voltage_cutoff_mv\",\"value\":\"high\"}", "value" },
+        { "{\"string\":1,\"key\":\"over_voltage_cutoff_mv\",\"value\":1,\"x\":1}", "x" },
+    };
+    f->client = "192.0.2.7"; /* a fresh rate-limit bucket */
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(call(f, "POST", "/api/bms/registers", "Bearer " TOKEN, bad[i].body, &rs),
+                         422);
+        assert_string_equal(json_string_value(json_object_get(rs.json, "field")), bad[i].field);
+        rest_response_clear(&rs);
+    }
+    /* a valid request, but no TinyBMS service in this daemon */
+    f->client = "192.0.2.8";
+    assert_int_equal(call(f, "POST", "/api/bms/registers", "Bearer " TOKEN,
+                          "{\"string\":1,\"key\":\"over_voltage_cutoff_mv\",\"value\":3650}", &rs),
+                     503);
+    rest_response_clear(&rs);
+    cmdq_free(f->app.bms_cmdq[0]);
+    f->app.bms_cmdq[0] = NULL;
+}
+
+static void test_config_schema(void **state)
+{
+    struct fixture *f = *state;
+    struct rest_response rs;
+    assert_int_equal(call(f, "GET", "/api/config/schema", NULL, NULL, &rs), 200);
+    json_t *bms = NULL, *k, *poll = NULL;
+    size_t i;
+    json_array_foreach(rs.json, i, k) if (strcmp(json_string_value(json_object_get(k, "key")),
+                                                 "bms") == 0) bms = k;
+    assert_non_null(bms);
+    json_array_foreach(json_object_get(bms, "keys"), i,
+                       k) if (strcmp(json_string_value(json_object_get(k, "key")),
+                                     "bms.poll_interval_ms") == 0) poll = k;
+    assert_non_null(poll);
+    assert_int_equal(json_integer_value(json_object_get(poll, "min")), 100);
+    assert_string_equal(json_string_value(json_object_get(poll, "unit")), "ms");
+    assert_false(json_is_true(json_object_get(json_array_get(rs.json, 0), "api"))); /* state_dir */
+    rest_response_clear(&rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -386,6 +452,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alerts_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_and_ota, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_endpoints, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bms_registers_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_schema, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

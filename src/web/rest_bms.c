@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/* rest_bms.c — the TinyBMS settings registers: listing them live and writing one with read-back. */
+#include "rest_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bmsgw/app.h"
+#include "bmsgw/bms_cmd.h"
+#include "bmsgw/clock.h"
+#include "bmsgw/cmdq.h"
+#include "bmsgw/log.h"
+#include "bmsgw/service.h"
+#include "bmsgw/status_json.h"
+#include "bmsgw/tinybms.h"
+
+#define WRITE_TIMEOUT_MS 2000
+
+static bool is_setting(const struct tinybms_reg *r)
+{
+    return r->block == TINYBMS_BLOCK_SETTINGS;
+}
+
+static int configured_strings(struct rest_api *api)
+{
+    int n = 0;
+    while (n < CFG_MAX_PORTS && api->app->bms_cmdq[n])
+        n++;
+    return n;
+}
+
+static json_t *choices_json(const struct tinybms_reg *r)
+{
+    if (!r->choices)
+        return json_null();
+    json_t *arr = json_array();
+    for (const struct tinybms_choice *c = r->choices; c->name; c++)
+        json_array_append_new(arr, json_pack("{s:i,s:s}", "value", c->value, "name", c->name));
+    return arr;
+}
+
+static json_t *reg_json(const struct tinybms_reg *r, const struct bmsgw_string *st)
+{
+    double v = NAN;
+    bool known =
+        st->settings_valid &&
+        tinybms_reg_value(r, &st->settings_reg[r->addr - BMSGW_SETTINGS_FIRST], 0, &v) == 0;
+    bool rw = r->access == TINYBMS_READ_WRITE && r->type != TINYBMS_FLOAT32;
+    return json_pack(
+        "{s:i,s:s,s:s,s:s,s:o,s:o,s:o,s:b,s:o}", "addr", r->addr, "key", r->key, "name", r->name,
+        "unit", r->unit, "value", known ? json_rounded(v, 6) : json_null(), "min",
+        rw ? json_rounded(r->min, 6) : json_null(), "max",
+        rw ? json_rounded(r->max, 6) : json_null(), "writable", rw, "choices", choices_json(r));
+}
+
+void rest_h_bms_registers(struct rest_api *api, const struct rest_request *rq, json_t *body,
+                          struct rest_response *rs)
+{
+    long n;
+    int strings = configured_strings(api);
+    if (strings == 0) {
+        rest_error(rs, 503, NULL, "no TinyBMS is configured (bms.ports)");
+        return;
+    }
+    if (rest_query_int(rq, "string", 1, strings, 1, &n, rs))
+        return;
+    struct bmsgw_system *sys = rest_system_copy(api, rs);
+    if (!sys)
+        return;
+    const struct bmsgw_string *st = &sys->strings[n - 1];
+    json_t *regs = json_array();
+    for (unsigned i = 0; i < tinybms_reg_count; i++)
+        if (is_setting(&tinybms_regs[i]))
+            json_array_append_new(regs, reg_json(&tinybms_regs[i], st));
+    int64_t now = clock_mono_ms();
+    rest_ok(rs, json_pack("{s:i,s:s,s:b,s:b,s:o,s:o}", "string", (int)n, "name", st->name, "online",
+                          st->online, "settings_valid", st->settings_valid, "settings_age_ms",
+                          st->settings_valid && st->settings_ms > 0
+                              ? json_integer(now - st->settings_ms)
+                              : json_null(),
+                          "registers", regs));
+    free(sys);
+}
+
+/* Validate {"string":N,"key":"...","value":X}. Returns the entry or NULL with a 422. */
+static const struct tinybms_reg *parse_write(struct rest_api *api, json_t *body, int *string,
+                                             double *value, struct rest_response *rs)
+{
+    static const char *const allowed[] = { "string", "key", "value" };
+    const char *k;
+    json_t *v;
+    json_object_foreach(body, k, v)
+    {
+        bool ok = false;
+        for (unsigned i = 0; i < 3; i++)
+            ok |= strcmp(k, allowed[i]) == 0;
+        if (!ok) {
+            rest_error(rs, 422, k, "unknown key %s (expected string, key, value)", k);
+            return NULL;
+        }
+    }
+    int strings = configured_strings(api);
+    json_t *js = json_object_get(body, "string"), *jv = json_object_get(body, "value");
+    const char *key = json_string_value(json_object_get(body, "key"));
+    if (!json_is_integer(js) || json_integer_value(js) < 1 || json_integer_value(js) > strings) {
+        rest_error(rs, 422, "string", "string must be an integer 1..%d", strings);
+        return NULL;
+    }
+    const struct tinybms_reg *r = key ? tinybms_reg_find_key(key) : NULL;
+    if (!r || !is_setting(r)) {
+        rest_error(rs, 422, "key",
+                   "key must name a TinyBMS settings register (see GET "
+                   "/api/bms/registers)");
+        return NULL;
+    }
+    if (!json_is_number(jv)) {
+        rest_error(rs, 422, "value", "value must be a number in %s",
+                   r->unit[0] ? r->unit : "units");
+        return NULL;
+    }
+    *string = (int)json_integer_value(js) - 1;
+    *value = json_number_value(jv);
+    return r;
+}
+
+static int write_words(struct rest_api *api, int si, const struct tinybms_reg *r,
+                       const uint16_t *words, const uint16_t *before, uint16_t *readback,
+                       struct cmdq_req *req)
+{
+    for (unsigned w = 0; w < r->words && w < 2; w++) {
+        readback[w] = words[w];
+        if (words[w] == before[w] && r->words > 1)
+            continue; /* the other half of a 32-bit value: unchanged */
+        *req = (struct cmdq_req){ .op = BMS_CMD_WRITE_SETTING,
+                                  .arg = { (int32_t)(r->addr + w), words[w] } };
+        int rc = cmdq_call(api->app->bms_cmdq[si], req, WRITE_TIMEOUT_MS);
+        if (rc)
+            return rc;
+        readback[w] = (uint16_t)req->out[0];
+    }
+    return 0;
+}
+
+void rest_h_bms_write(struct rest_api *api, const struct rest_request *rq, json_t *body,
+                      struct rest_response *rs)
+{
+    int si;
+    double value, got;
+    char why[200];
+    const struct tinybms_reg *r = parse_write(api, body, &si, &value, rs);
+    if (!r || rest_bms_running(api, rs))
+        return;
+    struct bmsgw_system *sys = rest_system_copy(api, rs);
+    if (!sys)
+        return;
+    const struct bmsgw_string *st = &sys->strings[si];
+    uint16_t before[2], words[2], readback[2];
+    unsigned off = r->addr - BMSGW_SETTINGS_FIRST;
+    bool valid = st->settings_valid;
+    memcpy(before, &st->settings_reg[off], sizeof(uint16_t) * (r->words > 1 ? 2 : 1));
+    free(sys);
+    if (!valid) {
+        rest_error(rs, 503, NULL, "the settings of string %d have not been read yet", si + 1);
+        return;
+    }
+    memcpy(words, before, sizeof(words));
+    int rc = tinybms_reg_encode(r, value, words, why, sizeof(why));
+    if (rc) {
+        rest_error(rs, 422, "value", "%s", why);
+        return;
+    }
+    struct cmdq_req req = { 0 };
+    rc = write_words(api, si, r, words, before, readback, &req);
+    if (rc && rc != -EBADMSG) {
+        int status = rest_bms_cmd_status(rc);
+        rest_error(rs, status, status == 422 ? "value" : NULL, "writing %s of string %d: %s",
+                   r->key, si + 1, req.msg[0] ? req.msg : strerror(-rc));
+        return;
+    }
+    if (tinybms_reg_value(r, readback, 0, &got) != 0)
+        got = NAN;
+    log_notice("TinyBMS string %d: %s set to %g %s through the API (read back %g)", si + 1, r->key,
+               value, r->unit, got);
+    if (rc == -EBADMSG) {
+        rest_error(rs, 502, NULL, "%s of string %d was written but reads back %g %s", r->key,
+                   si + 1, got, r->unit);
+        return;
+    }
+    rest_ok(rs, json_pack("{s:i,s:s,s:i,s:o,s:s}", "string", si + 1, "key", r->key, "addr", r->addr,
+                          "value", json_rounded(got, 6), "unit", r->unit));
+}
