@@ -258,6 +258,7 @@ static void *alerts_thread(void *arg)
                              { .fd = s->wake_efd, .events = POLLIN } };
     int64_t next_save = clock_mono_ms() + ALERTS_SAVE_MIN_MS;
     log_set_thread("alerts");
+    pthread_setname_np(pthread_self(), "bmsgw-alerts");
     for (;;) {
         service_progress(s->svc);
         step(s);

@@ -392,6 +392,7 @@ static void *http_thread(void *arg)
     struct pollfd pfd = { .fd = h->stop_efd, .events = POLLIN };
     int64_t next_sample = clock_mono_ms();
     log_set_thread("http");
+    pthread_setname_np(pthread_self(), "bmsgw-http");
     for (;;) {
         service_progress(h->svc);
         refresh_config(h);

@@ -314,6 +314,7 @@ static void *ws_thread(void *arg)
 {
     struct ws_state *s = arg;
     log_set_thread("ws");
+    pthread_setname_np(pthread_self(), "bmsgw-ws");
     lws_sul_schedule(s->ctx, 0, &s->sul_tick, on_tick, WS_TICK_US);
     while (!atomic_load(&s->stop))
         if (lws_service(s->ctx, 0) < 0)
