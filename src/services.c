@@ -4,6 +4,7 @@
 
 #include "bmsgw-build.h"
 #include "bmsgw/alerts.h"
+#include "bmsgw/bms_service.h"
 #if BMSGW_WITH_CAN
 #include "bmsgw/can.h"
 #endif
@@ -16,6 +17,9 @@
 #endif
 
 const struct service_ops *const bmsgw_service_table[] = {
+#if BMSGW_WITH_BMS
+    &bms_service_ops,
+#endif
 #if BMSGW_WITH_CAN
     &can_service_ops,
 #endif

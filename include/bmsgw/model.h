@@ -60,6 +60,7 @@ struct bmsgw_link {
     uint64_t exceptions;
     uint64_t reconnects;
     uint64_t rejected_samples; /* samples that failed the plausibility checks */
+    uint64_t garbage_bytes;    /* bytes skipped to find frames (noise, unsolicited output) */
     uint32_t cycle_last_us;
     uint32_t cycle_p50_us;
     uint32_t cycle_p99_us;

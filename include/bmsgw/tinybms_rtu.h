@@ -74,6 +74,29 @@ int tinybms_reply_len(const struct tinybms_req *req, const uint8_t *buf, size_t 
 int tinybms_reply_decode(const struct tinybms_req *req, const uint8_t *frame, size_t len,
                          uint16_t *regs, uint8_t *bms_err);
 
+/*
+ * Finding the reply to req in a receive buffer that may also hold garbage, unsolicited ASCII
+ * output or corrupt frames. Call again with the same scan state after more bytes arrived.
+ * Returns:
+ *   TINYBMS_SCAN_MORE     more bytes are needed
+ *   TINYBMS_SCAN_CORRUPT  a frame-shaped candidate at [*at, *at + *len) failed its CRC; the
+ *                         next call scans on from its second byte (it may have been garbage)
+ *   0                     the reply is at [*at, *at + *len); regs (FC3) are filled
+ *   -EREMOTEIO / -EPROTO  a well-formed frame at [*at, *at + *len) that is the BMS's error
+ *                         reply (*bms_err) or that answers another request
+ * s->garbage counts the bytes skipped so far. buf may move between calls as long as the bytes
+ * from s->off on stay in place relative to each other (the caller adjusts s->off).
+ */
+struct tinybms_scan {
+    size_t off;     /* where scanning continues */
+    size_t garbage; /* bytes skipped */
+};
+
+enum { TINYBMS_SCAN_MORE = 1, TINYBMS_SCAN_CORRUPT = 2 };
+
+int tinybms_reply_scan(struct tinybms_scan *s, const struct tinybms_req *req, const uint8_t *buf,
+                       size_t n, size_t *at, size_t *len, uint16_t *regs, uint8_t *bms_err);
+
 /* ---- slave side (the simulator) ----------------------------------------------------------- */
 
 /*

@@ -87,6 +87,7 @@ struct tinybms_sim {
     unsigned event_count;
 
     /* protocol behaviour */
+    unsigned max_read;  /* longest FC3 read answered (firmware that refuses long reads) */
     bool sleep_enabled; /* emulate sleep after sleep_after_s without traffic at ~0 A */
     double sleep_after_s;
     bool asleep;
@@ -142,8 +143,9 @@ struct tinybms_sim_opts {
     struct tinybms_sim_params params;
     bool sleep; /* emulate the BMS's sleep */
     double sleep_after_s;
-    bool wire_time; /* deliver replies after the 115200-baud wire time of request + reply */
-    bool broadcast; /* start with the ASCII broadcast on (registers 342/343) */
+    bool wire_time;    /* deliver replies after the 115200-baud wire time of request + reply */
+    bool broadcast;    /* start with the ASCII broadcast on (registers 342/343) */
+    unsigned max_read; /* 0 = 127; less emulates a BMS that rejects longer reads */
     double initial_current_a; /* constant load at start, + = charging */
     bool initial_random;      /* start with the random-walk load */
     bool quiet;

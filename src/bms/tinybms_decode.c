@@ -6,7 +6,6 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static int reject(char *why, size_t size, const char *fmt, ...)
@@ -227,12 +226,16 @@ void tinybms_settings_apply(const uint16_t regs[BMSGW_SETTINGS_COUNT], struct bm
     st->capacity_ah = ah;
 }
 
-static int cmp_event_newest_first(const void *a, const void *b)
+/* Newest first by timestamp; entries with the same timestamp keep the BMS's order. */
+static void sort_newest_first(struct bmsgw_bms_event *e, unsigned n)
 {
-    const struct bmsgw_bms_event *x = a, *y = b;
-    if (x->timestamp_s != y->timestamp_s)
-        return x->timestamp_s < y->timestamp_s ? 1 : -1;
-    return (int)y->id - (int)x->id;
+    for (unsigned i = 1; i < n; i++) {
+        struct bmsgw_bms_event v = e[i];
+        unsigned j = i;
+        for (; j > 0 && e[j - 1].timestamp_s < v.timestamp_s; j--)
+            e[j] = e[j - 1];
+        e[j] = v;
+    }
 }
 
 unsigned tinybms_decode_events(const uint16_t regs[TINYBMS_EVENTS_REGS],
@@ -248,7 +251,7 @@ unsigned tinybms_decode_events(const uint16_t regs[TINYBMS_EVENTS_REGS],
         out[n].id = id;
         n++;
     }
-    qsort(out, n, sizeof(out[0]), cmp_event_newest_first);
+    sort_newest_first(out, n);
     return n;
 }
 

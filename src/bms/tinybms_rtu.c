@@ -154,6 +154,30 @@ int tinybms_reply_decode(const struct tinybms_req *req, const uint8_t *frame, si
     return 0;
 }
 
+int tinybms_reply_scan(struct tinybms_scan *s, const struct tinybms_req *req, const uint8_t *buf,
+                       size_t n, size_t *at, size_t *len, uint16_t *regs, uint8_t *bms_err)
+{
+    while (s->off < n) {
+        int l = tinybms_reply_len(req, buf + s->off, n - s->off);
+        if (l == -EBADMSG) {
+            s->off++;
+            s->garbage++;
+            continue;
+        }
+        if (l <= 0 || s->off + (size_t)l > n)
+            return TINYBMS_SCAN_MORE;
+        *at = s->off;
+        *len = (size_t)l;
+        int rc = tinybms_reply_decode(req, buf + s->off, (size_t)l, regs, bms_err);
+        if (rc != -EILSEQ)
+            return rc;
+        s->off++; /* a corrupt reply, or garbage that looked like one */
+        s->garbage++;
+        return TINYBMS_SCAN_CORRUPT;
+    }
+    return TINYBMS_SCAN_MORE;
+}
+
 /* Lengths of the proprietary commands the slave knows, so it can consume them whole and answer
  * with the error reply (the simulator implements only FC3, FC16 and AA 02). */
 static int proprietary_len(const uint8_t *buf, size_t n)

@@ -31,6 +31,7 @@ static void usage(FILE *out)
             "                       ~0 A (default 10): the first command after it is not answered\n"
             "  --broadcast          start with the ASCII broadcast on (registers 342/343)\n"
             "  --wire-time          answer after the 115200-baud wire time of request + reply\n"
+            "  --max-read N         reject reads of more than N registers (1..127; default 127)\n"
             "  --seed N             random seed (cell spread, load, faults)\n"
             "  --quiet              no status messages\n");
 }
@@ -61,7 +62,8 @@ enum {
     OPT_BROADCAST,
     OPT_WIRE,
     OPT_SEED,
-    OPT_QUIET
+    OPT_QUIET,
+    OPT_MAX_READ,
 };
 
 static const struct option longopts[] = {
@@ -79,6 +81,7 @@ static const struct option longopts[] = {
     { "wire-time", no_argument, NULL, OPT_WIRE },
     { "seed", required_argument, NULL, OPT_SEED },
     { "quiet", no_argument, NULL, OPT_QUIET },
+    { "max-read", required_argument, NULL, OPT_MAX_READ },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -130,6 +133,11 @@ static bool parse_opt(int c, const char *arg, struct parsed *p)
         return parse_num(arg, 0, 100, &o->params.soc_pct, "--soc");
     case OPT_CURRENT:
         return parse_num(arg, -2000, 2000, &p->current_a, "--current");
+    case OPT_MAX_READ:
+        if (!parse_num(arg, 1, 127, &v, "--max-read") || v != floor(v))
+            return false;
+        o->max_read = (unsigned)v;
+        return true;
     case OPT_SEED:
         if (!parse_num(arg, 0, 1e15, &v, "--seed"))
             return false;

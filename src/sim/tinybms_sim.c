@@ -91,6 +91,7 @@ int tinybms_sim_init(struct tinybms_sim *s, const struct tinybms_sim_params *p)
     s->soh_pct = 100.0;
     s->mosfet_c = s->bat.p.ambient_c;
     s->sleep_after_s = 10.0;
+    s->max_read = TINYBMS_READ_MAX;
     s->reset_reason = 5; /* power on */
     s->wakeup_reason = 3;
     s->temp_min_c = s->temp_max_c = (int8_t)lround(s->bat.p.ambient_c);
@@ -475,8 +476,7 @@ size_t tinybms_sim_handle(struct tinybms_sim *s, const uint8_t *frame, size_t le
         return reject(s, len > 1 ? frame[1] : 0, TINYBMS_ERR_COMMAND, out, size);
     switch (req.fc) {
     case TINYBMS_FC_READ:
-        if (req.count < 1 || req.count > TINYBMS_READ_MAX ||
-            req.addr + req.count > TINYBMS_SIM_REGS)
+        if (req.count < 1 || req.count > s->max_read || req.addr + req.count > TINYBMS_SIM_REGS)
             return reject(s, req.fc, TINYBMS_ERR_COMMAND, out, size);
         return tinybms_read_reply(s->regs + req.addr, req.count, out, size);
     case TINYBMS_FC_WRITE:

@@ -243,7 +243,10 @@ static int io_setup(struct sim_io *io, const struct tinybms_sim_opts *o)
     }
     io->sim.set_current_a = o->initial_current_a;
     io->sim.load = o->initial_random ? SIM_LOAD_RANDOM : SIM_LOAD_CONSTANT;
+    tinybms_sim_step(&io->sim, 0); /* the registers show the load from the first answer on */
     io->sim.sleep_enabled = o->sleep;
+    if (o->max_read)
+        io->sim.max_read = o->max_read;
     if (o->sleep_after_s > 0)
         io->sim.sleep_after_s = o->sleep_after_s;
     if (o->broadcast) {

@@ -175,3 +175,74 @@ class Simulator:
     def text(self):
         with open(self.log_path) as f:
             return f.read()
+
+
+class Harness:
+    """tests/integration/bms_harness.c: the real bms service, answering one JSON line per
+    command."""
+
+    def __init__(self, exe, folder, config_text, name="harness"):
+        self.config = os.path.join(folder, name + ".conf")
+        with open(self.config, "w") as f:
+            f.write(config_text)
+        self.log_path = os.path.join(folder, name + ".log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([exe, self.config], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
+        first = self.proc.stdout.readline().strip()
+        if first != "ready":
+            raise AssertionError(f"harness did not start: {first!r}\n{self.text()}")
+
+    def ask(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline()
+        if not answer:
+            raise AssertionError(f"harness died on {line!r}:\n{self.text()}")
+        return json.loads(answer)
+
+    def string(self, i=0):
+        return self.ask("snapshot")["strings"][i]
+
+    def wait_string(self, what, predicate, timeout, i=0):
+        return wait_until(what, lambda: (lambda s: s if predicate(s) else None)(self.string(i)),
+                          timeout)
+
+    def events(self):
+        return self.ask("events")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write("quit\n")
+                self.proc.stdin.flush()
+                self.proc.wait(10)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+    def text(self):
+        if not self.log.closed:
+            self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+
+class PtyPair:
+    """socat PTY pair: two linked serial lines (A for the simulator, B for the gateway)."""
+
+    def __init__(self, folder, name="pair"):
+        self.a = os.path.join(folder, name + "-a")
+        self.b = os.path.join(folder, name + "-b")
+        self.proc = subprocess.Popen(["socat", "-d", "-d", f"pty,raw,echo=0,link={self.a}",
+                                      f"pty,raw,echo=0,link={self.b}"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until("socat's PTY pair", lambda: os.path.exists(self.a) and os.path.exists(self.b),
+                   10)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)

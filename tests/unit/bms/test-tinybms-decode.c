@@ -220,6 +220,15 @@ static void test_events_decode(void **state)
     assert_int_equal(ev[1].timestamp_s, 0x123456);
     assert_int_equal(ev[1].id, 0x61);
     assert_int_equal(ev[2].timestamp_s, 0x10);
+    /* entries with the same timestamp keep the order of the log */
+    memset(regs, 0, sizeof(regs));
+    put_event(regs, 0, 7, 0x03);
+    put_event(regs, 1, 7, 0x61);
+    put_event(regs, 2, 9, 0x62);
+    assert_int_equal(tinybms_decode_events(regs, ev), 3);
+    assert_int_equal(ev[0].id, 0x62);
+    assert_int_equal(ev[1].id, 0x03);
+    assert_int_equal(ev[2].id, 0x61);
 }
 
 static void test_new_events(void **state)

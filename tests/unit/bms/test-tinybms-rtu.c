@@ -161,6 +161,44 @@ static void test_resync_skips_garbage(void **state)
     assert_int_equal(tinybms_reply_decode(&rd, stream + off, (size_t)len, regs, NULL), 0);
 }
 
+static void test_scan_garbage_corrupt_then_reply(void **state)
+{
+    (void)state;
+    struct tinybms_req rd = { .fc = TINYBMS_FC_READ, .addr = 5, .count = 5 };
+    uint8_t buf[128];
+    size_t n = 0, at = 0, len = 0;
+    uint16_t regs[5];
+    const char ascii[] = "SOC=80\r\n";
+    memcpy(buf, ascii, sizeof(ascii) - 1);
+    n += sizeof(ascii) - 1;
+    memcpy(buf + n, read_5_reply, sizeof(read_5_reply)); /* a corrupt copy first */
+    buf[n + 4] ^= 0xFF;
+    n += sizeof(read_5_reply);
+    struct tinybms_scan s = { 0 };
+    assert_int_equal(tinybms_reply_scan(&s, &rd, buf, n, &at, &len, regs, NULL),
+                     TINYBMS_SCAN_CORRUPT);
+    assert_int_equal(at, sizeof(ascii) - 1);
+    assert_int_equal(len, sizeof(read_5_reply));
+    assert_int_equal(tinybms_reply_scan(&s, &rd, buf, n, &at, &len, regs, NULL), TINYBMS_SCAN_MORE);
+    memcpy(buf + n, read_5_reply, 7); /* the good reply arrives in two parts */
+    n += 7;
+    assert_int_equal(tinybms_reply_scan(&s, &rd, buf, n, &at, &len, regs, NULL), TINYBMS_SCAN_MORE);
+    memcpy(buf + n, read_5_reply + 7, sizeof(read_5_reply) - 7);
+    n += sizeof(read_5_reply) - 7;
+    assert_int_equal(tinybms_reply_scan(&s, &rd, buf, n, &at, &len, regs, NULL), 0);
+    assert_int_equal(at, sizeof(ascii) - 1 + sizeof(read_5_reply));
+    assert_int_equal(regs[0], 0x9740);
+    assert_int_equal(s.garbage, sizeof(ascii) - 1 + sizeof(read_5_reply));
+
+    uint8_t nack[6];
+    struct tinybms_scan s2 = { 0 };
+    tinybms_error_reply(TINYBMS_FC_READ, 0, nack, sizeof(nack));
+    uint8_t err = 9;
+    assert_int_equal(tinybms_reply_scan(&s2, &rd, nack, sizeof(nack), &at, &len, regs, &err),
+                     -EREMOTEIO);
+    assert_int_equal(err, 0);
+}
+
 static void test_slave_side(void **state)
 {
     (void)state;
@@ -216,6 +254,7 @@ int main(void)
         cmocka_unit_test(test_decode_write_reply),
         cmocka_unit_test(test_error_and_ack_replies),
         cmocka_unit_test(test_resync_skips_garbage),
+        cmocka_unit_test(test_scan_garbage_corrupt_then_reply),
         cmocka_unit_test(test_slave_side),
         cmocka_unit_test(test_wire_time),
     };

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/* bms_poller.h — one poller thread per serial port (string), and the "bms" service around
+ * them. Private to src/bms. */
+#ifndef BMSGW_BMS_POLLER_H
+#define BMSGW_BMS_POLLER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bms_link.h"
+#include "bmsgw/config.h"
+#include "bmsgw/energy.h"
+#include "bmsgw/log.h"
+#include "bmsgw/model.h"
+#include "bmsgw/tinybms.h"
+
+struct service;
+struct bms_service;
+
+#define CYCLE_RING 256
+
+/* Fast-cycle durations, for the p50/p99 of the link health. */
+struct cycle_stats {
+    uint32_t ring[CYCLE_RING];
+    unsigned n, next;
+    uint32_t last_us, p50_us, p99_us;
+};
+
+void cycle_stats_add(struct cycle_stats *c, uint32_t us);
+
+struct bms_poller {
+    struct bms_service *owner;
+    unsigned index; /* string index = port index */
+    struct cfg_port port;
+    struct cfg_bms cfg; /* refreshed when the configuration changes */
+    uint64_t cfg_generation;
+    char tag[24];
+    pthread_t thread;
+    bool started;
+    int stop_efd;
+    _Atomic int64_t alive_ms;   /* last loop, for the service's watchdog */
+    _Atomic int state_for_svc; /* the link state, as other threads may read it */
+
+    struct bms_link link;
+    enum bmsgw_link_state state;
+    int64_t state_since_ms;
+    int64_t last_ok_ms;
+    uint64_t reconnects;
+    uint64_t rejected_samples;
+    int fails;      /* consecutive failed fast cycles */
+    int goods;      /* consecutive good fast cycles */
+    int backoff_ms; /* next reconnect delay */
+    int64_t next_connect_ms;
+    bool device_present;
+    bool split_read; /* the BMS rejected the 56-register read: read 0-15 and 32-55 */
+    bool need_identity;
+    int64_t next_fast_ms, next_slow_ms, next_settings_ms;
+    bool online; /* as last published */
+    int64_t sample_ms;
+    char reason[96];    /* why the link is not up */
+    char last_down[96]; /* the reason last logged for a down link (repeats go to debug) */
+    enum bmsgw_link_state announced; /* last link_up/link_down put on the bus */
+    bool opened_before;
+    char sample_error[160];
+
+    struct log_ratelimit rl_sample, rl_block;
+    struct cycle_stats cycles;
+    struct energy_point energy;
+    double charged_wh, discharged_wh;
+
+    struct bmsgw_bms_event events[BMSGW_EVENTS_MAX];
+    unsigned n_events;
+    bool events_baseline;
+    uint32_t event_seq;
+    uint16_t settings[BMSGW_SETTINGS_COUNT];
+    bool settings_valid;
+};
+
+/* The service's state shared by its threads. */
+struct bms_service {
+    struct service *svc;
+    unsigned count;
+    struct bms_poller pollers[CFG_MAX_PORTS];
+    pthread_mutex_t lock; /* the service-state summary */
+    /* the energy keeper */
+    pthread_t keeper;
+    bool keeper_started;
+    int keeper_efd;
+    char energy_path[CFG_PATH_MAX + 16];
+    struct energy_counter kept[ENERGY_MAX]; /* counters of strings no longer configured */
+    unsigned n_kept;
+    char saved_body[8192]; /* the counters last written (to skip unchanged saves) */
+    struct log_ratelimit rl_save;
+};
+
+/* bms_poller.c */
+void *bms_poller_main(void *arg);
+
+/* bms_publish.c: the snapshot and the event bus */
+void bms_publish_link(struct bms_poller *p, int64_t now_ms);
+void bms_publish_sample(struct bms_poller *p, const struct tinybms_live *l, int64_t now_ms);
+void bms_publish_block(struct bms_poller *p, enum tinybms_block b, const uint16_t *regs,
+                       int64_t now_ms);
+void bms_publish_offline(struct bms_poller *p, const char *why, int64_t now_ms);
+void bms_publish_event(struct bms_poller *p, const char *type, const char *detail);
+void bms_publish_bms_events(struct bms_poller *p, const uint16_t *regs, int64_t now_ms);
+
+/* bms_poller.c: a failed request; closes the link and takes it down when the device went
+ * away (-ENODEV). Returns true in that case. */
+bool bms_poller_lost(struct bms_poller *p, int rc, int64_t now_ms);
+
+/* bms_commands.c: requests from app->bms_cmdq[index] */
+void bms_commands_serve(struct bms_poller *p);
+
+/* bms_service.c */
+void bms_service_changed(struct bms_service *s);
+void bms_service_alive(struct bms_service *s, int64_t now_ms);
+
+#endif

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/* bms_publish.c — what a poller puts into the snapshot (its string only) and on the event bus. */
+#include "bms_poller.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bmsgw/app.h"
+#include "bmsgw/bus.h"
+#include "bmsgw/log.h"
+#include "bmsgw/service.h"
+#include "bmsgw/snapshot.h"
+
+static struct bmsgw_app *app_of(const struct bms_poller *p)
+{
+    return p->owner->svc->app;
+}
+
+void cycle_stats_add(struct cycle_stats *c, uint32_t us)
+{
+    c->last_us = us;
+    c->ring[c->next] = us;
+    c->next = (c->next + 1) % CYCLE_RING;
+    if (c->n < CYCLE_RING)
+        c->n++;
+    /* percentiles over the last CYCLE_RING cycles, refreshed every 16 cycles */
+    if (c->n > 1 && c->next % 16 != 0)
+        return;
+    uint32_t sorted[CYCLE_RING];
+    memcpy(sorted, c->ring, c->n * sizeof(sorted[0]));
+    for (unsigned i = 1; i < c->n; i++) { /* insertion sort: n <= 256, every 16th cycle */
+        uint32_t v = sorted[i];
+        unsigned j = i;
+        for (; j > 0 && sorted[j - 1] > v; j--)
+            sorted[j] = sorted[j - 1];
+        sorted[j] = v;
+    }
+    c->p50_us = sorted[(c->n - 1) / 2];
+    c->p99_us = sorted[(c->n * 99 + 99) / 100 - 1];
+}
+
+static void fill_link(const struct bms_poller *p, struct bmsgw_link *lk)
+{
+    lk->state = p->state;
+    lk->since_ms = p->state_since_ms;
+    lk->last_ok_ms = p->last_ok_ms;
+    lk->requests = p->link.n.requests;
+    lk->timeouts = p->link.n.timeouts;
+    lk->crc_errors = p->link.n.crc_errors;
+    lk->exceptions = p->link.n.exceptions;
+    lk->reconnects = p->reconnects;
+    lk->rejected_samples = p->rejected_samples;
+    lk->garbage_bytes = p->link.n.garbage_bytes;
+    lk->cycle_last_us = p->cycles.last_us;
+    lk->cycle_p50_us = p->cycles.p50_us;
+    lk->cycle_p99_us = p->cycles.p99_us;
+    const char *err = p->state == BMSGW_LINK_UP ? p->sample_error : p->reason;
+    if (p->state != BMSGW_LINK_UP && !err[0])
+        err = p->link.error;
+    snprintf(lk->last_error, sizeof(lk->last_error), "%s", err);
+}
+
+static struct bmsgw_string *begin(struct bms_poller *p, struct bmsgw_system **sys)
+{
+    *sys = snapshot_write_begin(app_of(p)->snap);
+    if ((*sys)->string_count <= p->index)
+        (*sys)->string_count = (uint16_t)(p->index + 1);
+    return &(*sys)->strings[p->index];
+}
+
+static void commit(struct bms_poller *p, struct bmsgw_string *st, int64_t now_ms)
+{
+    fill_link(p, &st->link);
+    snapshot_write_commit(app_of(p)->snap, now_ms);
+}
+
+void bms_publish_link(struct bms_poller *p, int64_t now_ms)
+{
+    struct bmsgw_system *sys;
+    struct bmsgw_string *st = begin(p, &sys);
+    commit(p, st, now_ms);
+}
+
+void bms_publish_sample(struct bms_poller *p, const struct tinybms_live *l, int64_t now_ms)
+{
+    struct bmsgw_system *sys;
+    energy_step(&p->energy, now_ms, l->pack_v * l->current_a,
+                energy_max_gap_ms(p->cfg.poll_interval_ms), &p->charged_wh, &p->discharged_wh);
+    struct bmsgw_string *st = begin(p, &sys);
+    tinybms_live_apply(l, sys, p->index, now_ms);
+    st->charged_wh = p->charged_wh;
+    st->discharged_wh = p->discharged_wh;
+    p->sample_error[0] = '\0';
+    commit(p, st, now_ms);
+    p->sample_ms = now_ms;
+    if (!p->online) {
+        p->online = true;
+        log_info("string online: %u cells, %.2f V, %.1f A, SOC %.1f %%", l->cell_count, l->pack_v,
+                 l->current_a, l->soc_pct);
+        bms_publish_event(p, "string_online", "");
+    }
+}
+
+void bms_publish_offline(struct bms_poller *p, const char *why, int64_t now_ms)
+{
+    p->energy.valid = false; /* nothing is known about the gap */
+    if (!p->online)
+        return;
+    struct bmsgw_system *sys;
+    struct bmsgw_string *st = begin(p, &sys);
+    st->online = false;
+    commit(p, st, now_ms);
+    p->online = false;
+    log_warn("string offline: %s", why);
+    bms_publish_event(p, "string_offline", why);
+}
+
+void bms_publish_block(struct bms_poller *p, enum tinybms_block b, const uint16_t *regs,
+                       int64_t now_ms)
+{
+    struct bmsgw_system *sys;
+    struct bmsgw_string *st = begin(p, &sys);
+    switch (b) {
+    case TINYBMS_BLOCK_STATS:
+        memcpy(st->stats_reg, regs, sizeof(st->stats_reg));
+        st->stats_valid = true;
+        break;
+    case TINYBMS_BLOCK_SETTINGS:
+        tinybms_settings_apply(regs, st, now_ms);
+        memcpy(p->settings, regs, sizeof(p->settings));
+        if (!p->settings_valid && (regs[342 - BMSGW_SETTINGS_FIRST] & 0xFF) != 0)
+            log_warn("the BMS broadcasts on its own (register 342 = %u): the poller resyncs "
+                     "after it, writing 0 to register 342 turns it off",
+                     regs[342 - BMSGW_SETTINGS_FIRST] & 0xFF);
+        p->settings_valid = true;
+        break;
+    case TINYBMS_BLOCK_IDENTITY:
+        memcpy(st->ident_reg, regs, sizeof(st->ident_reg));
+        if (!st->ident_valid)
+            log_info("TinyBMS hardware %u, firmware %u (internal %u), bootloader %u",
+                     regs[0] & 0xFF, regs[1] & 0xFF, regs[2], regs[3] & 0xFF);
+        st->ident_valid = true;
+        break;
+    default:
+        break;
+    }
+    commit(p, st, now_ms);
+}
+
+void bms_publish_event(struct bms_poller *p, const char *type, const char *detail)
+{
+    struct bus *bus = app_of(p)->bus;
+    if (!bus_has_subscribers(bus, BUS_EVENT))
+        return;
+    json_t *o = json_pack("{s:s,s:i,s:s,s:s}", "type", type, "string", (int)p->index, "name",
+                          p->port.name, "detail", detail ? detail : "");
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (text)
+        bus_publish_text(bus, BUS_EVENT, (int)p->index, text);
+    free(text);
+    json_decref(o);
+}
+
+static void publish_bms_event(struct bms_poller *p, const struct bmsgw_bms_event *e)
+{
+    const char *name = tinybms_event_name(e->id), *sev = tinybms_event_severity(e->id);
+    log_notice("BMS event 0x%02X (%s): %s at %u s", e->id, sev, name, e->timestamp_s);
+    struct bus *bus = app_of(p)->bus;
+    if (!bus_has_subscribers(bus, BUS_EVENT))
+        return;
+    json_t *o =
+        json_pack("{s:s,s:i,s:i,s:s,s:s,s:I}", "type", "bms_event", "string", (int)p->index, "id",
+                  e->id, "name", name, "severity", sev, "timestamp_s", (json_int_t)e->timestamp_s);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (text)
+        bus_publish_text(bus, BUS_EVENT, (int)p->index, text);
+    free(text);
+    json_decref(o);
+}
+
+void bms_publish_bms_events(struct bms_poller *p, const uint16_t *regs, int64_t now_ms)
+{
+    struct bmsgw_bms_event cur[BMSGW_EVENTS_MAX], fresh[BMSGW_EVENTS_MAX];
+    unsigned n = tinybms_decode_events(regs, cur);
+    unsigned n_new = tinybms_events_new(p->events, p->n_events, p->events_baseline, cur, n, fresh);
+    memcpy(p->events, cur, n * sizeof(cur[0]));
+    p->n_events = n;
+    p->events_baseline = true;
+    p->event_seq += n_new;
+    struct bmsgw_system *sys;
+    struct bmsgw_string *st = begin(p, &sys);
+    memcpy(st->events, cur, n * sizeof(cur[0]));
+    st->event_count = (uint16_t)n;
+    st->event_seq = p->event_seq;
+    commit(p, st, now_ms);
+    for (unsigned i = 0; i < n_new; i++)
+        publish_bms_event(p, &fresh[i]);
+}

@@ -1,0 +1,487 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""The TinyBMS poller against the simulator over socat PTY pairs: values arrive with the right
+scales, every injected fault is survived and counted, a stale link is flagged within
+stale_after_ms, unplug/replug recovers within 2 s of the device coming back, settings writes are
+read back, commands and BMS events, energy, two strings aggregated, the 0-15/32-55 fallback, and
+the daemon itself (readiness, state changes, energy file kept across restarts).
+
+The service runs in bms-harness (the real service with the real snapshot, bus and command
+queues; it prints what was published) or in the bmsgw daemon.
+
+usage: test_bms.py BUILD_DIR SOURCE_DIR [TestName ...]
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tinybms_wire import Harness, PtyPair, Simulator, wait_until  # noqa: E402
+
+BUILD, SOURCE = sys.argv[1], sys.argv[2]
+SELECT = sys.argv[3:]
+SIM = os.path.join(BUILD, "src", "bmsgw-sim")
+HARNESS = os.path.join(BUILD, "tests", "integration", "bms-harness")
+BMSGW = os.path.join(BUILD, "src", "bmsgw")
+# sanitizer builds and a shared machine are slower: bounds, not expectations
+SLOW = float(os.environ.get("BMSGW_TEST_SLOW", "1"))
+
+BMS_CONF = """
+bms = {{ poll_interval_ms = 100; stale_after_ms = {stale}; timeout_ms = 100; fail_threshold = 3;
+        slow_interval_ms = 1000; settings_interval_ms = 5000; reconnect_min_ms = 100;
+        reconnect_max_ms = 1000;
+        ports = ( {ports} ); }};
+"""
+OTHERS_OFF = """modbus_tcp = { enabled = false; }; http = { enabled = false; };
+ws = { enabled = false; }; can = { enabled = false; };
+"""
+
+
+def config(folder, ports, stale=1500, level="info"):
+    state = os.path.join(folder, "state")
+    os.makedirs(state, exist_ok=True)
+    port_text = ", ".join(f'{{ name = "{n}"; device = "{d}"; }}' for n, d in ports)
+    return (f'state_dir = "{state}";\nlog = {{ level = "{level}"; }};\n' +
+            BMS_CONF.format(stale=stale, ports=port_text) + OTHERS_OFF)
+
+
+class Rig(unittest.TestCase):
+    """One simulator on one end of a socat pair, the service on the other."""
+    sim_args = ("--current", "-20", "--soc", "70")
+    stale = 1500
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="bmsgw-bms-")
+        self.pair = PtyPair(self.dir)
+        self.sim = Simulator(SIM, self.dir, self.pair.a, self.sim_args)
+        self.h = Harness(HARNESS, self.dir, config(self.dir, [("house", self.pair.b)],
+                                                   self.stale))
+
+    def tearDown(self):
+        rc = self.h.stop()
+        self.sim.stop()
+        self.pair.stop()
+        if rc != 0:
+            print(self.h.text())
+        self.assertEqual(rc, 0)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def up(self, timeout=5):
+        return self.h.wait_string("the link up and the string online",
+                                  lambda s: s["link"]["state"] == "up" and s["online"],
+                                  timeout * SLOW)
+
+    def link(self):
+        return self.h.string()["link"]
+
+    def fresh(self, timeout=3):
+        """Wait for a sample taken after now."""
+        t0 = time.monotonic()
+        first = self.h.string()
+        age0 = first["sample_age_ms"]
+        return self.h.wait_string("a newer sample",
+                                  lambda s: s["online"] and s["sample_age_ms"] <
+                                  age0 + (time.monotonic() - t0) * 1000 - 50,
+                                  timeout * SLOW)
+
+
+class Values(Rig):
+    def test_values_arrive_with_right_scales(self):
+        self.up()
+        ctl = self.sim.ctl
+        ctl.ok("set current -12.5")
+        ctl.ok("set cell 3 3456")
+        ctl.ok("unplug temp 2")
+        ctl.ok("set temp 1 31.5")
+        s = self.h.wait_string("the changes in the snapshot",
+                               lambda s: len(s["cells_mv"]) == 16 and s["cells_mv"][2] == 3456 and
+                               s["sensors_dc"][1] == -32768 and s["sensors_dc"][0] == 315 and
+                               abs(s["current_a"] + 12.5) < 1e-6, 5 * SLOW)
+        truth = ctl.get()
+        for got, want in zip(s["cells_mv"], truth["cells_mv"]):
+            self.assertLessEqual(abs(got - want), 2)
+        self.assertAlmostEqual(s["pack_v"], truth["pack_v"], delta=0.05)
+        self.assertAlmostEqual(s["soc_pct"], truth["soc_pct"], delta=0.02)
+        self.assertAlmostEqual(s["soh_pct"], 100.0)
+        self.assertEqual(s["status"], 0x93)  # discharging: negative current
+        self.assertTrue(s["current_a"] < 0)
+        self.assertEqual(s["max_cell_no"], 3)
+        self.assertEqual(s["max_cell_mv"], 3456)
+        self.assertEqual(s["cell_first"], 0)
+        self.assertEqual(s["sensor_first"], 0)
+        s = self.h.wait_string("settings, statistics and identity",
+                               lambda s: s["settings_valid"] and s["stats_valid"] and
+                               s["ident_valid"], 5 * SLOW)
+        self.assertAlmostEqual(s["capacity_ah"], 100.0)
+        self.assertEqual(s["settings_reg"][15], 3650)  # register 315
+        self.assertEqual(s["ident_reg"][0] & 0xFF, 2)
+        # the balancing flags follow register 51/52
+        ctl.ok("set cell 3 3460")
+        snap = self.h.ask("snapshot")
+        self.assertEqual(snap["cell_count"], 16)
+        self.assertEqual(snap["agg"]["strings_online"], 1)
+        self.assertEqual(snap["agg"]["max_cell"], {"string": 0, "no": 3})
+        uart = self.h.ask("uart")
+        self.assertGreater(uart["tx_frames"], 5)
+        self.assertGreater(uart["rx_frames"], 5)
+        self.assertEqual(uart["tx_bytes"] % 8, 0)  # every request here is an 8-byte FC3
+
+    def test_fewer_cells_and_settings_write(self):
+        self.up()
+        r = self.h.ask("call 0 write 307 14")  # number of series cells
+        self.assertEqual(r["result"], 0, r)
+        self.assertEqual(r["out0"], 14)
+        s = self.h.wait_string("14 cells", lambda s: len(s["cells_mv"]) == 14, 5 * SLOW)
+        self.assertEqual(s["settings_reg"][7], 14)
+        self.assertTrue(all(2500 < mv < 3700 for mv in s["cells_mv"]))
+
+
+class Faults(Rig):
+    def test_crc_errors(self):
+        self.up()
+        self.sim.ctl.ok("fault crc 0.3")
+        wait_until("CRC errors counted", lambda: self.link()["crc_errors"] >= 3, 10 * SLOW)
+        self.fresh()  # samples keep coming
+        self.sim.ctl.ok("fault crc 0")
+        self.up()
+
+    def test_garbage_and_broadcast(self):
+        self.up()
+        self.sim.ctl.ok("fault garbage on")
+        wait_until("garbage skipped", lambda: self.link()["garbage_bytes"] > 100, 10 * SLOW)
+        self.fresh()
+        s = self.h.string()
+        self.assertEqual(s["link"]["timeouts"], 0)
+        self.assertEqual(s["link"]["crc_errors"], 0)
+        self.sim.ctl.ok("fault garbage off")
+
+    def test_short_delay_is_no_failure(self):
+        self.up()
+        self.sim.ctl.ok("fault delay 60")  # < timeout 100 ms + wire time
+        before = self.link()["timeouts"]
+        self.fresh()
+        self.fresh()
+        self.assertEqual(self.link()["timeouts"], before)
+        self.assertEqual(self.link()["state"], "up")
+
+    def test_late_replies_time_out(self):
+        self.up()
+        self.sim.ctl.ok("fault delay 400")
+        wait_until("timeouts counted", lambda: self.link()["timeouts"] >= 4, 10 * SLOW)
+        # a late reply can only answer an identical request (every block has its own length):
+        # what is published stays the right registers
+        truth = self.sim.ctl.get()
+        s = self.h.string()
+        for got, want in zip(s["cells_mv"], truth["cells_mv"]):
+            self.assertLessEqual(abs(got - want), 3)
+        self.sim.ctl.ok("fault delay 0")
+        self.up(10)
+        t = self.link()["timeouts"]
+        self.fresh()
+        self.fresh()
+        self.assertEqual(self.link()["timeouts"], t)
+
+    def test_noreply_down_offline_and_back(self):
+        self.up()
+        self.h.events()
+        self.sim.ctl.ok("fault noreply on")
+        s = self.h.wait_string("the link down and the string offline",
+                               lambda s: s["link"]["state"] == "down" and not s["online"],
+                               10 * SLOW)
+        self.assertIn("failed cycles in a row", s["link"]["last_error"])
+        types = [e["type"] for e in self.h.events()]
+        self.assertIn("link_down", types)
+        self.assertIn("string_offline", types)
+        r = self.h.ask("call 0 write 300 3600")
+        self.assertEqual(r["error"], os.strerror(107), r)  # ENOTCONN while down
+        self.sim.ctl.ok("fault noreply off")
+        self.up(10)
+        types = [e["type"] for e in self.h.events()]
+        self.assertIn("link_up", types)
+        self.assertIn("string_online", types)
+        ev = [e for e in self.h.ask("events")]
+        self.assertEqual(ev, [])
+
+    def test_sleeping_bms_is_woken(self):
+        self.up()
+        self.fresh()
+        before = self.link()
+        self.sim.ctl.ok("sleep")
+        wait_until("the wake-up command", lambda: self.sim.ctl.get()["io"]["swallowed"] == 1,
+                   5 * SLOW)
+        s = self.fresh()
+        self.assertEqual(s["link"]["state"], "up", "one resend, no failed cycle")
+        self.assertEqual(s["link"]["timeouts"], before["timeouts"] + 1)
+
+    def test_bms_fault_status_and_events(self):
+        self.up()
+        self.h.wait_string("the event log baseline", lambda s: s["event_count"] >= 1, 5 * SLOW)
+        self.h.events()
+        seq = self.h.string()["event_seq"]
+        self.sim.ctl.ok("set status fault")
+        self.sim.ctl.ok("event 0x03")
+        s = self.h.wait_string("the new event", lambda s: s["event_seq"] == seq + 1, 5 * SLOW)
+        self.assertEqual(s["status"], 0x9B)
+        self.assertEqual(s["events"][0]["id"], 3)
+        ev = [e for e in self.h.events() if e["type"] == "bms_event"]
+        self.assertEqual(len(ev), 1, ev)
+        self.assertEqual(ev[0]["id"], 3)
+        self.assertEqual(ev[0]["name"], "Over-voltage cutoff")
+        self.assertEqual(ev[0]["severity"], "fault")
+        self.assertEqual(ev[0]["string"], 0)
+        r = self.h.ask("call 0 clear-events")
+        self.assertEqual(r["result"], 0, r)
+        self.h.wait_string("an empty event log", lambda s: s["event_count"] == 0, 5 * SLOW)
+
+
+class Stale(Rig):
+    stale = 800
+
+    def test_stale_link_flagged_within_stale_after(self):
+        self.up()
+        self.fresh()
+        t0 = time.monotonic()
+        self.sim.ctl.ok("set cell 5 6000")  # implausible: every sample is rejected now
+        s = self.h.wait_string("the string offline", lambda s: not s["online"], 5 * SLOW)
+        took = time.monotonic() - t0
+        # the last accepted sample is at most one poll old when the fault starts
+        self.assertLess(took, (0.8 + 0.1 + 0.3) * SLOW, f"flagged after {took:.3f} s")
+        self.assertEqual(s["link"]["state"], "up")
+        self.assertGreater(s["link"]["rejected_samples"], 0)
+        self.assertIn("cell 5 at 6000 mV is implausible", s["link"]["last_error"])
+        self.assertNotEqual(s["cells_mv"][4], 6000, "the implausible value was never published")
+        self.sim.ctl.ok("release cell 5")
+        self.up()
+
+
+class Settings(Rig):
+    def test_write_is_read_back(self):
+        self.up()
+        r = self.h.ask("call 0 write 315 3600")
+        self.assertEqual(r["result"], 0, r)
+        self.assertEqual(r["out0"], 3600)
+        self.assertEqual(self.sim.ctl.get()["settings"]["over_voltage_cutoff_mv"], 3600)
+        self.assertEqual(self.h.string()["settings_reg"][15], 3600)
+
+    def test_refused_writes(self):
+        self.up()
+        r = self.h.ask("call 0 write 315 5000")
+        self.assertEqual(r["result"], -34, r)  # ERANGE
+        self.assertEqual(r["msg"], "over_voltage_cutoff_mv must be 1200..4500 mV (got 5000)")
+        r = self.h.ask("call 0 write 302 1")
+        self.assertEqual(r["result"], -22, r)  # EINVAL
+        self.assertIn("reserved", r["msg"])
+        r = self.h.ask("call 0 write 330 7937")  # 0x1F01: timeout 31 s > 30
+        self.assertEqual(r["result"], -34, r)
+        r = self.h.ask("call 0 bogus")
+        self.assertEqual(r["result"], -22, r)
+        self.assertEqual(self.sim.ctl.get()["io"]["writes"], 0, "nothing reached the BMS")
+
+    def test_read_back_mismatch(self):
+        self.up()
+        self.sim.ctl.ok("fault ignore-writes on")
+        r = self.h.ask("call 0 write 300 3500")
+        self.assertEqual(r["result"], -74, r)  # EBADMSG
+        self.assertEqual(r["out0"], 3650)
+        self.assertIn("did not take it", r["msg"])
+
+    def test_rejected_write(self):
+        self.up()
+        self.sim.ctl.ok("fault noreply on")
+        r = self.h.ask("call 0 write 300 3500")
+        self.assertEqual(r["result"], -5, r)  # EIO
+        self.assertIn("no reply", r["msg"])
+        self.sim.ctl.ok("fault noreply off")
+
+
+class Energy(Rig):
+    sim_args = ("--current", "-40", "--soc", "70")
+
+    def test_energy_follows_the_simulator(self):
+        self.up()
+        e0 = self.h.string()["discharged_wh"]
+        t0 = self.sim.ctl.get()["discharged_wh"]
+        wait_until("some energy", lambda: self.h.string()["discharged_wh"] - e0 > 0.5, 10 * SLOW)
+        got = self.h.string()["discharged_wh"] - e0
+        want = self.sim.ctl.get()["discharged_wh"] - t0
+        self.assertAlmostEqual(got, want, delta=max(0.1, 0.1 * want))
+        self.assertEqual(self.h.string()["charged_wh"], 0)
+        self.assertAlmostEqual(self.h.ask("snapshot")["agg"]["discharged_wh"],
+                               self.h.string()["discharged_wh"], places=6)
+
+
+class SplitRead(Rig):
+    sim_args = ("--max-read", "24")
+
+    def test_fallback_to_two_reads(self):
+        s = self.up()
+        self.assertEqual(len(s["cells_mv"]), 16)
+        self.assertGreaterEqual(s["link"]["exceptions"], 1)
+        self.assertIn("reading 0-15 and 32-55", self.h.text())
+
+
+class Unplug(unittest.TestCase):
+    def test_unplug_replug_recovers_within_2s(self):
+        folder = tempfile.mkdtemp(prefix="bmsgw-bms-")
+        tty = os.path.join(folder, "ttyUSB")
+        sim = Simulator(SIM, folder, tty, ["--current", "-5"])
+        h = Harness(HARNESS, folder, config(folder, [("house", tty)]))
+        try:
+            h.wait_string("the link up", lambda s: s["link"]["state"] == "up" and s["online"],
+                          5 * SLOW)
+            sim.ctl.ok("fault vanish 3")
+            wait_until("the device to vanish", lambda: not os.path.lexists(tty), 5)
+            s = h.wait_string("the link down", lambda s: s["link"]["state"] == "down", 3 * SLOW)
+            self.assertIn("went away", s["link"]["last_error"])
+            wait_until("the device to come back", lambda: os.path.exists(tty), 10)
+            back = time.monotonic()
+            s = h.wait_string("the link up again", lambda s: s["link"]["state"] == "up" and
+                              s["online"], 5 * SLOW)
+            took = time.monotonic() - back
+            self.assertLess(took, 2.0 * SLOW, f"recovered {took:.3f} s after the device came back")
+            self.assertGreaterEqual(s["link"]["reconnects"], 1)
+        finally:
+            self.assertEqual(h.stop(), 0, h.text())
+            sim.stop()
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+class TwoStrings(unittest.TestCase):
+    def test_aggregate(self):
+        folder = tempfile.mkdtemp(prefix="bmsgw-bms-")
+        pairs, sims = [], []
+        try:
+            for n, (cap, soc, cur) in enumerate([(100, 50, -10), (200, 80, 4)]):
+                pair = PtyPair(folder, f"p{n}")
+                pairs.append(pair)
+                sims.append(Simulator(SIM, folder, pair.a, ["--capacity", str(cap), "--soc",
+                                                            str(soc), "--current", str(cur)],
+                                      name=f"sim{n}"))
+            h = Harness(HARNESS, folder, config(folder, [("a", pairs[0].b), ("b", pairs[1].b)]))
+            try:
+                snap = wait_until("both strings online with capacities", lambda: (
+                    lambda x: x if x["agg"]["strings_online"] == 2 and
+                    x["agg"]["capacity_ah"] > 299 else None)(h.ask("snapshot")), 10 * SLOW)
+                a, b = snap["strings"]
+                self.assertEqual(b["cell_first"], 16)
+                self.assertEqual(b["sensor_first"], 2)
+                self.assertEqual(snap["cell_count"], 32)
+                agg = snap["agg"]
+                want = (a["soc_pct"] * 100 + b["soc_pct"] * 200) / 300
+                self.assertAlmostEqual(agg["soc_pct"], want, places=6)
+                self.assertAlmostEqual(agg["soc_pct"], 70, delta=0.5)
+                self.assertAlmostEqual(agg["current_a"], -6.0, places=3)
+                lo = min(a["cells_mv"] + b["cells_mv"])
+                self.assertEqual(agg["min_cell_mv"], lo)
+                where = agg["min_cell"]
+                self.assertEqual(snap["strings"][where["string"]]["cells_mv"][where["no"] - 1], lo)
+            finally:
+                self.assertEqual(h.stop(), 0, h.text())
+        finally:
+            for s in sims:
+                s.stop()
+            for p in pairs:
+                p.stop()
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+class Notify:
+    def __init__(self, folder):
+        self.path = os.path.join(folder, "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+
+    def close(self):
+        self.sock.close()
+        os.unlink(self.path)
+
+    def wait_for(self, needle, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                msg = self.sock.recv(4096).decode()
+            except socket.timeout:
+                break
+            if needle in msg:
+                return msg
+        raise AssertionError(f"no notification with {needle!r} within {timeout} s")
+
+
+class Daemon(unittest.TestCase):
+    """The bmsgw daemon with the bms service against the simulator."""
+
+    def run_daemon(self, folder, conf):
+        notify = Notify(folder)
+        log = open(os.path.join(folder, "daemon.log"), "a")
+        proc = subprocess.Popen([BMSGW, "-f", "-c", conf], stdout=log, stderr=subprocess.STDOUT,
+                                env=dict(os.environ, NOTIFY_SOCKET=notify.path))
+        return proc, notify, log
+
+    def test_daemon_with_simulator(self):
+        folder = tempfile.mkdtemp(prefix="bmsgw-bms-")
+        pair = PtyPair(folder)
+        sim = Simulator(SIM, folder, pair.a, ["--current", "-30"])
+        conf = os.path.join(folder, "bmsgw.conf")
+        with open(conf, "w") as f:
+            f.write(config(folder, [("house", pair.b)]))
+        energy = os.path.join(folder, "state", "energy.json")
+        try:
+            proc, notify, log = self.run_daemon(folder, conf)
+            notify.wait_for("READY=1", 10 * SLOW)
+            notify.wait_for("STATUS=bms running", 10 * SLOW)
+            sim.ctl.ok("fault noreply on")
+            notify.wait_for("STATUS=bms degraded (house: link down)", 10 * SLOW)
+            sim.ctl.ok("fault noreply off")
+            notify.wait_for("STATUS=bms running", 10 * SLOW)
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(10), 0)
+            log.close()
+            notify.close()
+            with open(energy) as f:
+                saved = json.load(f)
+            self.assertEqual(saved["strings"][0]["name"], "house")
+            wh = saved["strings"][0]["discharged_wh"]
+            self.assertGreater(wh, 0)
+            text = open(os.path.join(folder, "daemon.log")).read()
+            self.assertIn("link up on " + pair.b, text)
+            self.assertIn("link down: 3 failed cycles in a row", text)
+
+            # a restart continues the counters
+            proc, notify, log = self.run_daemon(folder, conf)
+            notify.wait_for("STATUS=bms running", 10 * SLOW)
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(10), 0)
+            log.close()
+            notify.close()
+            with open(energy) as f:
+                self.assertGreaterEqual(json.load(f)["strings"][0]["discharged_wh"], wh)
+
+            # a damaged file is kept aside, never overwritten unseen
+            with open(energy, "w") as f:
+                f.write('{"version": 1, "strings": [{"name": "house", "charged_wh": -5}]}')
+            proc, notify, log = self.run_daemon(folder, conf)
+            notify.wait_for("STATUS=bms running", 10 * SLOW)
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(10), 0)
+            log.close()
+            notify.close()
+            self.assertTrue(os.path.exists(energy + ".bad"))
+            text = open(os.path.join(folder, "daemon.log")).read()
+            self.assertIn("energy.json cannot be used (an entry needs a name and two "
+                          "non-negative counters)", text)
+        finally:
+            sim.stop()
+            pair.stop()
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0], "-v"] + SELECT)
