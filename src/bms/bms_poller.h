@@ -40,7 +40,7 @@ struct bms_poller {
     pthread_t thread;
     bool started;
     int stop_efd;
-    _Atomic int64_t alive_ms;   /* last loop, for the service's watchdog */
+    _Atomic int64_t alive_ms;  /* last loop, for the service's watchdog */
     _Atomic int state_for_svc; /* the link state, as other threads may read it */
 
     struct bms_link link;

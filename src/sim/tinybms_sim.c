@@ -123,7 +123,7 @@ static double load_current(struct tinybms_sim *s, double dt_s)
     /* a mean-reverting random walk around the set current, within -0.5C..+0.3C */
     double c = s->bat.p.capacity_ah;
     s->walk_a +=
-        -0.02 * s->walk_a * dt_s * 10 + 0.03 * c * sqrt(dt_s) * battery_rand_normal(&s->bat.rng);
+        -0.02 * s->walk_a * dt_s * 10 + 0.01 * c * sqrt(dt_s) * battery_rand_normal(&s->bat.rng);
     double i = s->set_current_a + s->walk_a;
     if (i > 0.3 * c)
         i = 0.3 * c;

@@ -9,7 +9,9 @@ the daemon itself (readiness, state changes, energy file kept across restarts).
 The service runs in bms-harness (the real service with the real snapshot, bus and command
 queues; it prints what was published) or in the bmsgw daemon.
 
-usage: test_bms.py BUILD_DIR SOURCE_DIR [TestName ...]
+With --valgrind the daemon runs under valgrind (leaks and memory errors fail the test).
+
+usage: test_bms.py BUILD_DIR SOURCE_DIR [--valgrind] [TestName ...]
 """
 import json
 import os
@@ -26,12 +28,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tinybms_wire import Harness, PtyPair, Simulator, wait_until  # noqa: E402
 
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
-SELECT = sys.argv[3:]
+VALGRIND = "--valgrind" in sys.argv
+SELECT = [a for a in sys.argv[3:] if not a.startswith("--")]
 SIM = os.path.join(BUILD, "src", "bmsgw-sim")
 HARNESS = os.path.join(BUILD, "tests", "integration", "bms-harness")
 BMSGW = os.path.join(BUILD, "src", "bmsgw")
 # sanitizer builds and a shared machine are slower: bounds, not expectations
-SLOW = float(os.environ.get("BMSGW_TEST_SLOW", "1"))
+SLOW = float(os.environ.get("BMSGW_TEST_SLOW", "1")) * (10 if VALGRIND else 1)
 
 BMS_CONF = """
 bms = {{ poll_interval_ms = 100; stale_after_ms = {stale}; timeout_ms = 100; fail_threshold = 3;
@@ -421,7 +424,12 @@ class Daemon(unittest.TestCase):
     def run_daemon(self, folder, conf):
         notify = Notify(folder)
         log = open(os.path.join(folder, "daemon.log"), "a")
-        proc = subprocess.Popen([BMSGW, "-f", "-c", conf], stdout=log, stderr=subprocess.STDOUT,
+        cmd = [BMSGW, "-f", "-c", conf]
+        if VALGRIND:
+            cmd = ["valgrind", "--leak-check=full", "--show-leak-kinds=definite,indirect,possible",
+                   "--errors-for-leak-kinds=definite,indirect,possible", "--error-exitcode=9",
+                   "--track-fds=no", "-q"] + cmd
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                 env=dict(os.environ, NOTIFY_SOCKET=notify.path))
         return proc, notify, log
 
@@ -442,7 +450,7 @@ class Daemon(unittest.TestCase):
             sim.ctl.ok("fault noreply off")
             notify.wait_for("STATUS=bms running", 10 * SLOW)
             proc.send_signal(signal.SIGTERM)
-            self.assertEqual(proc.wait(10), 0)
+            self.assertEqual(proc.wait(10 * SLOW), 0)
             log.close()
             notify.close()
             with open(energy) as f:
@@ -450,7 +458,8 @@ class Daemon(unittest.TestCase):
             self.assertEqual(saved["strings"][0]["name"], "house")
             wh = saved["strings"][0]["discharged_wh"]
             self.assertGreater(wh, 0)
-            text = open(os.path.join(folder, "daemon.log")).read()
+            with open(os.path.join(folder, "daemon.log")) as f:
+                text = f.read()
             self.assertIn("link up on " + pair.b, text)
             self.assertIn("link down: 3 failed cycles in a row", text)
 
@@ -458,7 +467,7 @@ class Daemon(unittest.TestCase):
             proc, notify, log = self.run_daemon(folder, conf)
             notify.wait_for("STATUS=bms running", 10 * SLOW)
             proc.send_signal(signal.SIGTERM)
-            self.assertEqual(proc.wait(10), 0)
+            self.assertEqual(proc.wait(10 * SLOW), 0)
             log.close()
             notify.close()
             with open(energy) as f:
@@ -470,11 +479,12 @@ class Daemon(unittest.TestCase):
             proc, notify, log = self.run_daemon(folder, conf)
             notify.wait_for("STATUS=bms running", 10 * SLOW)
             proc.send_signal(signal.SIGTERM)
-            self.assertEqual(proc.wait(10), 0)
+            self.assertEqual(proc.wait(10 * SLOW), 0)
             log.close()
             notify.close()
             self.assertTrue(os.path.exists(energy + ".bad"))
-            text = open(os.path.join(folder, "daemon.log")).read()
+            with open(os.path.join(folder, "daemon.log")) as f:
+                text = f.read()
             self.assertIn("energy.json cannot be used (an entry needs a name and two "
                           "non-negative counters)", text)
         finally:
