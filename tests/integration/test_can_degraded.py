@@ -59,7 +59,8 @@ class Degraded(unittest.TestCase):
                     t = text()
                     self.assertTrue("CAN not supported by the kernel" in t
                                     or "interface bmsgwnone0 missing, retrying" in t, t)
-                    wait_for(lambda: "services: can degraded (" in text(), 5, "status line")
+                    wait_for(lambda: any("services: " in ln and "can degraded (" in ln
+                                         for ln in text().splitlines()), 5, "status line")
                     self.assertIsNone(proc.poll(), "the daemon must go on")
                     proc.send_signal(signal.SIGTERM)
                     self.assertEqual(proc.wait(timeout=5), 0)

@@ -220,6 +220,11 @@ class Harness:
             except (BrokenPipeError, subprocess.TimeoutExpired):
                 self.proc.kill()
                 self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            try:
+                pipe.close()
+            except BrokenPipeError:
+                pass
         self.log.close()
         return self.proc.returncode
 
