@@ -11,7 +11,8 @@
 /*
  * Listens on http.bind:ws.port. Channels by path:
  *   /ws/telemetry  on connect the full status (status_json.h), then one message per new snapshot
- *                  generation, at most every ws.telemetry_min_interval_ms (latest wins)
+ *                  generation, at most every ws.telemetry_min_interval_ms (latest wins; a fifth
+ *                  of it, at most 50 ms, is allowed for the poll's jitter)
  *   /ws/events     BUS_EVENT objects with t_ms (link up/down, config changed, CAN state, ...)
  *   /ws/uart       {dir, string, t_ms, hex} for every RTU frame
  *   /ws/can        {dir, id, dlc, hex, name, decoded, t_ms} for every CAN frame

@@ -167,13 +167,19 @@ static void on_broadcast_timer(lws_sorted_usec_list_t *sul)
         broadcast(s);
 }
 
-/* A new generation: send it now, or when the minimum interval since the last one has passed. */
+int ws_telemetry_spacing_ms(const struct ws_state *s)
+{
+    int tol = s->min_interval_ms / 5;
+    return s->min_interval_ms - (tol < 50 ? tol : 50);
+}
+
+/* A new generation: send it now, or when the spacing since the last one has passed. */
 static void telemetry_wakeup(struct ws_state *s)
 {
     if (!s->ch_clients[WS_CH_TELEMETRY] || s->broadcast_scheduled ||
         snapshot_generation(s->svc->app->snap) == s->status_gen)
         return;
-    int64_t wait = s->last_broadcast_ms + s->min_interval_ms - clock_mono_ms();
+    int64_t wait = s->last_broadcast_ms + ws_telemetry_spacing_ms(s) - clock_mono_ms();
     if (wait <= 0) {
         broadcast(s);
         return;

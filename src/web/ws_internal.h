@@ -76,6 +76,11 @@ struct ws_state {
     struct ws_metrics m;
 };
 
+/* The shortest spacing of two telemetry messages: ws.telemetry_min_interval_ms less a
+ * tolerance (a fifth, at most 50 ms) for the poll's jitter, so that a poll period equal to the
+ * interval (250 ms both by default) does not make every other message wait. */
+int ws_telemetry_spacing_ms(const struct ws_state *s);
+
 /* libwebsockets' callback of the one protocol (ws_session.c). */
 int ws_session_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                         size_t len);

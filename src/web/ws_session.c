@@ -108,7 +108,7 @@ static int on_writeable(struct ws_state *s, struct lws *wsi, struct ws_client *c
     if (c->ch < 0 || c->dead)
         return 0;
     int64_t now = clock_mono_ms();
-    int64_t wait = c->last_telemetry_ms + s->min_interval_ms - now;
+    int64_t wait = c->last_telemetry_ms + ws_telemetry_spacing_ms(s) - now;
     bool hold = c->ch == WS_CH_TELEMETRY && c->last_telemetry_ms && wait > 0;
     bool telemetry = c->q.len == 0 && c->q.latest && !hold;
     struct ws_msg *m = ws_queue_pop(&c->q, hold);
