@@ -4,10 +4,11 @@
 // usage: node rest.test.mjs BUILD_DIR SOURCE_DIR
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { Daemon, rawHttp, waitFor } from './harness.mjs';
+import { Daemon, Simulator, rawHttp, waitFor } from './harness.mjs';
 
 const GETS = ['/api/status', '/api/config', '/api/metrics/runtime', '/api/event-bus/metrics',
   '/api/system/tasks', '/api/system/modules', '/api/alerts/config', '/api/history',
@@ -323,5 +324,88 @@ describe('rate limit', () => {
     assert.equal(r.status, 429);
     r = await d.req('GET', '/api/status');
     assert.equal(r.status, 200);
+  });
+});
+
+describe('with the simulated TinyBMS', () => {
+  let sim;
+  let d;
+  before(async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bmsgw-rest-sim-'));
+    sim = new Simulator(dir, ['--quiet', '--cells', '12', '--soc', '55', '--seed', '3']);
+    await sim.start();
+    d = new Daemon({ dir, device: sim.device });
+    await d.start();
+    await waitFor(async () => {
+      const r = await d.req('GET', '/api/bms/registers?string=1');
+      return r.json.settings_valid && (await d.req('GET', '/api/status')).json.system.strings_online === 1;
+    }, 20000, 'fresh data and settings from the simulator');
+  });
+  after(async () => {
+    await d.stop();
+    await sim.stop();
+    d.cleanup();
+  });
+
+  it('reports what the simulator says', async () => {
+    const truth = await sim.get();
+    const s = (await d.req('GET', '/api/status')).json;
+    const st = s.strings[0];
+    assert.equal(st.online, true);
+    assert.equal(st.cells_mv.length, 12);
+    assert.ok(Math.abs(s.system.soc_pct - truth.soc_pct) < 0.5, `SOC ${s.system.soc_pct} vs ${truth.soc_pct}`);
+    assert.ok(Math.abs(st.pack_voltage_v - truth.pack_v) < 0.05, `V ${st.pack_voltage_v} vs ${truth.pack_v}`);
+    for (let i = 0; i < 12; i++)
+      assert.ok(Math.abs(st.cells_mv[i] - truth.cells_mv[i]) <= 3, `cell ${i + 1}`);
+    assert.equal(s.stale, false);
+    assert.ok(s.age_ms >= 0 && s.age_ms < 3000);
+    assert.equal(s.limits.valid, true);
+    assert.ok(s.limits.cvl_v > 0 && s.limits.ccl_reason.length > 0);
+    const prom = (await d.req('GET', '/metrics')).text;
+    assert.equal((prom.match(/^bmsgw_cell_voltage_volts\{/gm) || []).length, 12);
+    assert.match(prom, /^bmsgw_string_online\{string="1",name="house"\} 1$/m);
+  });
+
+  it('lists the TinyBMS settings and writes one with read-back', async () => {
+    let r = await d.req('GET', '/api/bms/registers?string=1');
+    const ov = r.json.registers.find((g) => g.key === 'over_voltage_cutoff_mv');
+    assert.equal(ov.value, 3650);
+    assert.equal(ov.writable, true);
+    assert.deepEqual([ov.min, ov.max], [1200, 4500]);
+    r = await d.req('POST', '/api/bms/registers', { body: { string: 1, key: 'over_voltage_cutoff_mv', value: 3640 }, auth: true });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json, { string: 1, key: 'over_voltage_cutoff_mv', addr: 315, value: 3640, unit: 'mV' });
+    assert.equal((await sim.get()).settings.over_voltage_cutoff_mv, 3640);
+    r = await d.req('POST', '/api/bms/registers', { body: { string: 1, key: 'over_voltage_cutoff_mv', value: 5000 }, auth: true });
+    assert.equal(r.status, 422);
+    assert.equal(r.json.field, 'value');
+    assert.match(r.json.error, /1200/);
+    assert.equal((await sim.get()).settings.over_voltage_cutoff_mv, 3640, 'a refused value reached the BMS');
+    r = await d.req('POST', '/api/bms/registers', { body: { string: 1, key: 'pack_voltage_v', value: 1 }, auth: true });
+    assert.equal(r.status, 422);
+    // the BMS ignores the write: the read-back shows it
+    assert.equal(await sim.cmd('fault ignore-writes on'), 'ok');
+    r = await d.req('POST', '/api/bms/registers', { body: { string: 1, key: 'over_voltage_cutoff_mv', value: 3630 }, auth: true });
+    assert.equal(r.status, 502);
+    assert.match(r.json.error, /reads back 3640/);
+    assert.equal(await sim.cmd('fault ignore-writes off'), 'ok');
+  });
+
+  it('resets the TinyBMS on request', async () => {
+    const r = await d.req('POST', '/api/system/restart', { body: { target: 'bms', string: 1 }, auth: true });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json, { reset: 'bms', string: 1 });
+    await waitFor(async () => (await sim.get()).events.some((e) => e.id === 0x61), 5000, 'the restart event');
+    const bad = await d.req('POST', '/api/system/restart', { body: { target: 'bms', string: 2 }, auth: true });
+    assert.equal(bad.status, 422);
+  });
+
+  it('answers 503 for a register write while the BMS does not answer', async () => {
+    assert.equal(await sim.cmd('fault noreply on'), 'ok');
+    await waitFor(async () => (await d.req('GET', '/api/status')).json.strings[0].online === false, 15000, 'the link going down');
+    const r = await d.req('POST', '/api/bms/registers', { body: { string: 1, key: 'over_voltage_cutoff_mv', value: 3650 }, auth: true });
+    assert.ok([503, 504].includes(r.status), `${r.status} ${r.text}`);
+    assert.equal(await sim.cmd('fault noreply off'), 'ok');
+    await waitFor(async () => (await d.req('GET', '/api/status')).json.strings[0].online, 15000, 'the link coming back');
   });
 });
