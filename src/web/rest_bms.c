@@ -137,9 +137,10 @@ static int write_words(struct rest_api *api, int si, const struct tinybms_reg *r
         *req = (struct cmdq_req){ .op = BMS_CMD_WRITE_SETTING,
                                   .arg = { (int32_t)(r->addr + w), words[w] } };
         int rc = cmdq_call(api->app->bms_cmdq[si], req, WRITE_TIMEOUT_MS);
+        if (rc == 0 || rc == -EBADMSG)
+            readback[w] = (uint16_t)req->out[0]; /* what the BMS holds now */
         if (rc)
             return rc;
-        readback[w] = (uint16_t)req->out[0];
     }
     return 0;
 }
