@@ -3,9 +3,14 @@
 // inbound limits, the client limit, the token.
 // usage: node ws.test.mjs BUILD_DIR SOURCE_DIR
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
-import { Daemon } from './harness.mjs';
+import { Daemon, Simulator, sleep, waitFor } from './harness.mjs';
 import { Client, closedWithin } from './wsclient.mjs';
 
 describe('WebSocket channels', () => {
@@ -135,5 +140,100 @@ describe('WebSocket with http.read_requires_token', () => {
     await h.opened;
     await h.next((m) => 'generation' in m);
     await h.close();
+  });
+});
+
+describe('WebSocket streams with the simulated TinyBMS', () => {
+  let sim;
+  let d;
+  const clients = [];
+  const open = async (p) => {
+    const c = new Client(d.wsBase + p);
+    clients.push(c);
+    await c.opened;
+    return c;
+  };
+  before(async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bmsgw-ws-sim-'));
+    sim = new Simulator(dir, ['--quiet', '--seed', '5']);
+    await sim.start();
+    d = new Daemon({ dir, device: sim.device, bms: 'poll_interval_ms = 100;', ws: 'queue_len = 4;' });
+    await d.start();
+    await waitFor(async () => (await d.req('GET', '/api/status')).json.system.strings_online === 1,
+      20000, 'fresh data from the simulator');
+  });
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await d.stop();
+    await sim.stop();
+    d.cleanup();
+  });
+
+  it('sends one telemetry message per new generation, no more often than the interval allows', async () => {
+    const c = await open('/ws/telemetry');
+    await c.next((m) => 'generation' in m);
+    await sleep(3000);
+    const ms = c.messages.map((m) => ({ t: m.t, g: m.json.generation }));
+    for (let i = 1; i < ms.length; i++) {
+      assert.ok(ms[i].g > ms[i - 1].g, 'a generation was sent twice or out of order');
+      // 250 ms less the 50 ms allowed for jitter, less a little for timer granularity
+      assert.ok(ms[i].t - ms[i - 1].t >= 190, `messages ${ms[i].t - ms[i - 1].t} ms apart`);
+    }
+    // polls every 100 ms: the interval, not the poll, sets the pace
+    assert.ok(ms.length >= 9 && ms.length <= 17, `${ms.length} messages in 3 s`);
+    // a longer interval applies at once
+    const r = await d.req('POST', '/api/config', { body: { ws: { telemetry_min_interval_ms: 1000 } }, auth: true });
+    assert.equal(r.status, 200);
+    await sleep(1500);
+    c.messages.length = 0;
+    await sleep(3000);
+    assert.ok(c.messages.length >= 2 && c.messages.length <= 4, `${c.messages.length} messages in 3 s at 1 s`);
+    await d.req('POST', '/api/config', { body: { ws: { telemetry_min_interval_ms: 250 } }, auth: true });
+    await c.close();
+  });
+
+  it('streams the RTU frames', async () => {
+    const c = await open('/ws/uart');
+    const tx = await c.next((m) => m.dir === 'tx');
+    const rx = await c.next((m) => m.dir === 'rx');
+    for (const m of [tx, rx]) {
+      assert.equal(m.string, 1);
+      assert.match(m.hex, /^aa[0-9a-f]+$/);
+      assert.ok(Math.abs(m.t_ms - Date.now()) < 60000);
+    }
+    assert.match(tx.hex, /^aa03/); // a read request to slave 0xAA
+    await c.close();
+  });
+
+  it('closes a client that does not read, and nobody else waits for it', async () => {
+    const fast = await open('/ws/telemetry');
+    const stream = await open('/ws/uart');
+    await fast.next((m) => 'generation' in m);
+    const slowPath = path.join(path.dirname(fileURLToPath(import.meta.url)), 'slow_client.py');
+    const slow = spawn('python3', [slowPath, String(d.wsPort), '/ws/uart'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    slow.stdout.on('data', (b) => { out += b; });
+    try {
+      await waitFor(() => out.includes('open'), 5000, 'the slow client');
+      const t0 = performance.now();
+      await waitFor(async () => (await d.req('GET', '/api/metrics/runtime')).json.ws.clients_dropped >= 1,
+        60000, 'the slow client to be closed');
+      const span = (performance.now() - t0) / 1000;
+      // the others got their messages at the normal pace the whole time
+      const tel = fast.messages.filter((m) => m.t >= t0);
+      const gaps = tel.slice(1).map((m, i) => m.t - tel[i].t);
+      assert.ok(tel.length >= span * 2, `${tel.length} telemetry messages in ${span.toFixed(1)} s`);
+      assert.ok(Math.max(...gaps) < 1000, `a telemetry gap of ${Math.max(...gaps)} ms`);
+      const frames = stream.messages.filter((m) => m.t >= t0).length;
+      assert.ok(frames >= span * 5, `${frames} RTU frames in ${span.toFixed(1)} s`);
+      const rt = (await d.req('GET', '/api/metrics/runtime')).json.ws;
+      assert.equal(rt.clients, 2, 'only the two readers are left');
+      assert.ok(rt.messages_dropped >= 1);
+    } finally {
+      slow.stdin.end();
+      slow.kill();
+      await fast.close();
+      await stream.close();
+    }
   });
 });
