@@ -115,6 +115,7 @@ export class Daemon {
     this.http = opts.http || ''; // more keys of a group, e.g. 'request_timeout_s = 2;'
     this.ws = opts.ws || '';
     this.bms = opts.bms || '';
+    this.pollMs = opts.pollMs || 250;
     this.device = opts.device || path.join(this.dir, 'no-such-tty');
     this.webRoot = opts.webRoot || path.join(SOURCE, 'web');
     this.tokenFile = path.join(this.state, 'api-token');
@@ -125,7 +126,7 @@ export class Daemon {
     this.httpPort = this.httpPort || await freePort();
     this.wsPort = this.wsPort || await freePort();
     const text = `state_dir = "${this.state}";
-bms = { poll_interval_ms = 250; ports = ( { name = "house"; device = "${this.device}"; } );
+bms = { poll_interval_ms = ${this.pollMs}; ports = ( { name = "house"; device = "${this.device}"; } );
         ${this.bms} };
 can = { enabled = false; };
 modbus_tcp = { enabled = false; };

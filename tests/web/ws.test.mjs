@@ -157,7 +157,7 @@ describe('WebSocket streams with the simulated TinyBMS', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bmsgw-ws-sim-'));
     sim = new Simulator(dir, ['--quiet', '--seed', '5']);
     await sim.start();
-    d = new Daemon({ dir, device: sim.device, bms: 'poll_interval_ms = 100;', ws: 'queue_len = 4;' });
+    d = new Daemon({ dir, device: sim.device, pollMs: 100, ws: 'queue_len = 4;' });
     await d.start();
     await waitFor(async () => (await d.req('GET', '/api/status')).json.system.strings_online === 1,
       20000, 'fresh data from the simulator');
