@@ -14,6 +14,10 @@
 #include "bmsgw/ws_queue.h"
 
 #define WS_STUCK_MS 2000 /* a client whose queue stays full this long is closed */
+/* The kernel's send buffer of a client socket, fixed (the kernel doubles it): without this,
+ * autotuning lets a client that does not read hold up to net.ipv4.tcp_wmem's maximum (4 MiB)
+ * before its queue here even starts to fill. */
+#define WS_SNDBUF_BYTES (32 * 1024)
 
 enum ws_channel {
     WS_CH_TELEMETRY = 0,

@@ -2,9 +2,11 @@
 /* ws_session.c — one WebSocket client: accepting, sending its queue, the inbound limits. */
 #include "ws_internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "bmsgw/alerts.h"
 #include "bmsgw/app.h"
@@ -83,6 +85,10 @@ static int on_established(struct ws_state *s, struct lws *wsi, struct ws_client 
         snprintf(why, sizeof(why), "too many clients (ws.max_clients = %d)", s->max_clients);
         return refuse(wsi, 1013, why);
     }
+    int sndbuf = WS_SNDBUF_BYTES;
+    if (setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) != 0)
+        log_ratelimited(LOG_WARNING, 60000, "ws: cannot bound a client's send buffer: %s",
+                        strerror(errno));
     if (ws_queue_init(&c->q, (unsigned)s->queue_len) != 0)
         return refuse(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
     c->ch = ch;
