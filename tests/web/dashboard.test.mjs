@@ -2,12 +2,17 @@
 // The dashboard in a real browser against the running daemon: it loads, asks for the token,
 // shows and acknowledges an alert, puts the server's refusal of a setting at the field, and
 // every section is photographed at desktop and phone sizes.
+// With the simulated TinyBMS: it shows the simulator's SOC and one bar per cell, follows a change
+// live, and raises an alert for a cell the simulator pushes over its cutoff.
 // usage: node dashboard.test.mjs BUILD_DIR SOURCE_DIR
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { DESKTOP, PHONE, SECTIONS, launch, openPage, section, shot } from './browser.mjs';
-import { Daemon } from './harness.mjs';
+import { Daemon, Simulator, waitFor } from './harness.mjs';
 
 describe('dashboard without a battery', () => {
   const d = new Daemon({ extra: 'alarms = { debounce_ms = 200; };\n' });
@@ -85,5 +90,114 @@ describe('dashboard without a battery', () => {
       assert.deepEqual(page.errors.filter((e) => !/status of 503/.test(e)), []);
       await page.close();
     }
+  });
+});
+
+describe('dashboard with the simulated TinyBMS', () => {
+  let sim;
+  let d;
+  let browser;
+  before(async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bmsgw-dash-sim-'));
+    sim = new Simulator(dir, ['--quiet', '--cells', '12', '--soc', '63', '--seed', '11']);
+    await sim.start();
+    d = new Daemon({ dir, device: sim.device, extra: 'alarms = { debounce_ms = 300; };\n' });
+    await d.start();
+    await waitFor(async () => (await d.req('GET', '/api/bms/registers')).json.settings_valid, 20000,
+      'the simulator\'s settings');
+    browser = await launch(dir);
+  });
+  after(async () => {
+    if (browser) await browser.close();
+    await d.stop();
+    await sim.stop();
+    d.cleanup();
+  });
+
+  const socShown = (page) => page.evaluate(() => Number(document.getElementById('ov-soc').textContent));
+
+  it('shows the simulator\'s state of charge and follows it live', async () => {
+    const page = await openPage(browser, d.base + '/');
+    await page.waitForSelector('#conn[data-state="live"]', { timeout: 10000 });
+    await page.waitForFunction(() => !Number.isNaN(Number(document.getElementById('ov-soc').textContent)));
+    const truth = await sim.get();
+    assert.ok(Math.abs((await socShown(page)) - truth.soc_pct) < 0.6, `${await socShown(page)} vs ${truth.soc_pct}`);
+    assert.equal(await page.textContent('#ov-state'), 'idle');
+    assert.equal(await sim.cmd('set soc 42'), 'ok');
+    await page.waitForFunction(() => Math.abs(Number(document.getElementById('ov-soc').textContent) - 42) < 0.6,
+      null, { timeout: 5000 });
+    assert.equal(await sim.cmd('set current 20'), 'ok');
+    await page.waitForFunction(() => document.getElementById('ov-state').textContent === 'charging', null, { timeout: 5000 });
+    assert.match(await page.textContent('#ov-time-what'), /until full/);
+    assert.equal(await sim.cmd('set current 0'), 'ok');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  it('draws one bar per cell', async () => {
+    const page = await openPage(browser, d.base + '/#cells');
+    const canvas = '#cells canvas[data-string="1"]';
+    await page.waitForSelector(canvas, { timeout: 10000 });
+    const bars = await page.evaluate((sel) => window.Chart.getChart(document.querySelector(sel)).data.datasets[0].data.length, canvas);
+    assert.equal(bars, 12);
+    const truth = await sim.get();
+    const drawn = await page.evaluate((sel) => window.Chart.getChart(document.querySelector(sel)).data.datasets[0].data, canvas);
+    for (let i = 0; i < 12; i++) assert.ok(Math.abs(drawn[i] - truth.cells_mv[i]) <= 5, `cell ${i + 1}`);
+    assert.match(await page.textContent('#cells .card .sub'), /lowest \d+ mV \(cell \d+\)/);
+    await page.close();
+  });
+
+  it('raises an alert for a cell over its cutoff and acknowledges it', async () => {
+    const page = await openPage(browser, d.base + '/#alerts');
+    await page.evaluate((t) => localStorage.setItem('bmsgw-token', t), d.token);
+    assert.equal(await sim.cmd('set cell 3 3700'), 'ok');
+    const row = page.locator('#alerts-active tr', { hasText: 'High cell voltage' });
+    await row.waitFor({ timeout: 10000 });
+    assert.match(await row.textContent(), /3700 mV/);
+    await row.locator('button.ack').click();
+    await row.locator('text=acknowledged').waitFor({ timeout: 5000 });
+    await shot(page, 'battery-alert-raised-desktop');
+    assert.equal(await sim.cmd('release cell 3'), 'ok');
+    await page.locator('#alerts-active tr', { hasText: 'High cell voltage' }).waitFor({ state: 'detached', timeout: 15000 });
+    await page.close();
+  });
+
+  it('asks before writing a TinyBMS setting and shows why the BMS range refuses a value', async () => {
+    const page = await openPage(browser, d.base + '/#settings');
+    await page.evaluate((t) => localStorage.setItem('bmsgw-token', t), d.token);
+    await page.reload();
+    const row = page.locator('tr.reg-row[data-key="over_voltage_cutoff_mv"]');
+    await row.waitFor({ timeout: 10000 });
+    assert.match(await row.textContent(), /3650 mV/);
+    await row.locator('input').fill('5000');
+    await row.locator('button').click();
+    await page.waitForSelector('#confirm-dialog[open]');
+    assert.match(await page.textContent('#confirm-text'), /over-voltage cutoff.*5000 mV.*string 1/i);
+    await page.click('#confirm-ok');
+    await row.locator('.msg', { hasText: '1200' }).waitFor({ timeout: 5000 });
+    await row.locator('input').fill('3640');
+    await row.locator('button').click();
+    await page.click('#confirm-ok');
+    await row.locator('.done', { hasText: 'reads back 3640 mV' }).waitFor({ timeout: 5000 });
+    assert.equal((await sim.get()).settings.over_voltage_cutoff_mv, 3640);
+    await page.close();
+  });
+
+  it('photographs every section with data on a desktop and a phone', async () => {
+    assert.equal(await sim.cmd('set current -18'), 'ok');
+    for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+      const page = await openPage(browser, d.base + '/', viewport);
+      await page.waitForSelector('#conn[data-state="live"]');
+      for (const name of SECTIONS) {
+        await section(page, name);
+        await page.waitForTimeout(name === 'trends' ? 1500 : 500);
+        await shot(page, `battery-${name}-${size}`);
+        const wide = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+        assert.equal(wide, false, `${name} is wider than the ${size} screen`);
+      }
+      assert.deepEqual(page.errors.filter((e) => !/status of 503/.test(e)), []);
+      await page.close();
+    }
+    assert.equal(await sim.cmd('set current 0'), 'ok');
   });
 });
