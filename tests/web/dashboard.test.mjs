@@ -150,6 +150,7 @@ describe('dashboard with the simulated TinyBMS', () => {
   it('raises an alert for a cell over its cutoff and acknowledges it', async () => {
     const page = await openPage(browser, d.base + '/#alerts');
     await page.evaluate((t) => localStorage.setItem('bmsgw-token', t), d.token);
+    await page.reload();
     assert.equal(await sim.cmd('set cell 3 3700'), 'ok');
     const row = page.locator('#alerts-active tr', { hasText: 'High cell voltage' });
     await row.waitFor({ timeout: 10000 });
