@@ -91,8 +91,9 @@ function fill(entry, st) {
 }
 
 function render(s) {
-  if (root.querySelector('p.muted')) clear(root).append(el('div', { class: 'grid wide', id: 'cells-grid' }),
-    el('p', { class: 'muted', text: 'Orange: lowest cell · red: highest cell · violet: balancing now.' }));
+  if (!document.getElementById('cells-grid'))
+    clear(root).append(el('div', { class: 'grid wide', id: 'cells-grid' }),
+      el('p', { class: 'muted', text: 'Orange: lowest cell · red: highest cell · violet: balancing now.' }));
   const grid = document.getElementById('cells-grid');
   const want = s.strings.filter((st) => st.cells_mv.length > 0);
   if (want.length === 0 && !grid.querySelector('.none'))

@@ -42,12 +42,19 @@ export function init(node, ctx) {
 async function load() {
   try {
     history = await api('GET', '/api/history?minutes=60');
-    note.textContent = `last hour: ${history.t_ms.length} samples every ${history.interval_s} s, then live`;
+    const n = history.t_ms.length;
+    note.textContent = `last hour: ${n} sample${n === 1 ? '' : 's'} every ${history.interval_s} s, then live`;
   } catch (e) {
     history = { t_ms: [] };
     note.textContent = `no history: ${e.message}`;
   }
   rebuild();
+}
+
+// Clock times on the axis, with seconds while the chart spans less than ten minutes.
+function timeTick(v) {
+  const short = this.max - this.min < 600000;
+  return new Date(v).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: short ? '2-digit' : undefined, hour12: false });
 }
 
 function rebuild() {
@@ -63,7 +70,7 @@ function rebuild() {
         animation: false, maintainAspectRatio: false, parsing: false,
         plugins: { legend: { display: false } },
         scales: {
-          x: { type: 'linear', ticks: { callback: (v) => new Date(v).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false }) } },
+          x: { type: 'linear', ticks: { callback: timeTick } },
           y: { title: { display: true, text: '' } },
         },
       },
