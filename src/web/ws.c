@@ -357,8 +357,15 @@ static int create_context(struct ws_state *s, const struct bmsgw_config *cfg)
     info.uid = -1;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
                    (strchr(cfg->http.bind, ':') || any ? 0 : LWS_SERVER_OPTION_DISABLE_IPV6);
+    info.options |= LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     lws_set_log_level(LLL_ERR | LLL_WARN, on_lws_log);
+    /* the context first, then the listening vhost: a failed bind then unwinds through
+     * lws_context_destroy() (a failing lws_create_context leaks what it had set up) */
     s->ctx = lws_create_context(&info);
+    if (s->ctx && !lws_create_vhost(s->ctx, &info)) {
+        lws_context_destroy(s->ctx);
+        s->ctx = NULL;
+    }
     if (!s->ctx) {
         service_set_state(s->svc, SERVICE_DOWN, "cannot listen on %s port %d", cfg->http.bind,
                           cfg->ws.port);
