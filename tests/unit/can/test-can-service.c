@@ -446,6 +446,7 @@ static void test_inverter_detected(void **state)
     (void)state;
     struct fx *x = fx_new(NULL);
     struct bmsgw_can_health h;
+    struct bus_sub *sub = bus_subscribe(x->app.bus, BUS_CAN, 256, NULL, NULL);
     fx_start(x);
     WAIT_FOR(svc_state(x, NULL, 0) == SERVICE_RUNNING);
     inject(&x->fake, (struct can_frame_io){ .id = 0x305, .dlc = 8 });
@@ -455,6 +456,39 @@ static void test_inverter_detected(void **state)
            (struct can_frame_io){ .id = 0x307, .dlc = 8, .data = { 1, 2, 0, 0, 'V', 'I', 'C' } });
     WAIT_FOR((health(x, &h), h.inverter_identified));
     assert_true(h.last_307_ms > 0 && h.rx_frames == 2);
+    feed(x, 300);
+    /* every frame is offered to BUS_CAN subscribers (/ws/can), both directions */
+    struct bus_msg m;
+    unsigned rx = 0, tx = 0;
+    while (bus_pop(sub, &m)) {
+        if (m.dir == BUS_DIR_RX && m.can_id == 0x307 && m.len == 8 && m.data[4] == 'V')
+            rx++;
+        if (m.dir == BUS_DIR_TX && victron_frame_by_id(m.can_id) && m.len == 8)
+            tx++;
+    }
+    assert_int_equal(rx, 1);
+    assert_true(tx > 0);
+    bus_unsubscribe(x->app.bus, sub);
+    fx_free(x);
+}
+
+static void test_periods_follow_a_reload(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new(NULL);
+    struct bmsgw_config cfg;
+    fx_start(x);
+    feed(x, 500);
+    config_store_get(x->app.config, &cfg);
+    cfg.can.period_ms[BMSGW_CAN_35E] = 200; /* from 5000 ms */
+    config_store_set(x->app.config, &cfg);
+    can_service_ops.reload(&x->svc, &cfg);
+    clock_sleep_ms(100);
+    unsigned from = n_sent(x), n = 0;
+    feed(x, 1100);
+    for (unsigned i = from; i < n_sent(x); i++)
+        n += sent_at(x, i).f.id == 0x35E;
+    assert_true(n >= 4);
     fx_free(x);
 }
 
@@ -526,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_block_on_stale),
         cmocka_unit_test(test_urgent_limit_drop_and_operator_block),
         cmocka_unit_test(test_inverter_detected),
+        cmocka_unit_test(test_periods_follow_a_reload),
         cmocka_unit_test(test_enobufs_dropped_not_blocking),
         cmocka_unit_test(test_bus_off_restarts),
         cmocka_unit_test(test_interface_lost_reopens),
