@@ -7,7 +7,9 @@
 #include <linux/can.h>
 #include <linux/can/error.h>
 #include <linux/can/raw.h>
+#include <limits.h>
 #include <net/if.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -113,6 +115,17 @@ static int sc_recv(void *ctx, int fd, struct can_frame_io *f)
     return 1;
 }
 
+/* A virtual interface (vcan) has no controller: no state, no bit timing, nothing to restart.
+ * Asking libsocketcan anyway only prints "no link data found" on stderr. */
+static bool iface_virtual(const char *ifname)
+{
+    char path[64], real[PATH_MAX];
+    snprintf(path, sizeof(path), "/sys/class/net/%s", ifname);
+    if (!realpath(path, real))
+        return false;
+    return strncmp(real, "/sys/devices/virtual/", 21) == 0;
+}
+
 /* libsocketcan answers -1 without a dependable errno: treat a failure as "does not apply"
  * unless errno says otherwise. */
 static int sc_errno(void)
@@ -124,6 +137,8 @@ static int sc_get_state(void *ctx, const char *ifname, uint8_t *bus_state)
 {
     (void)ctx;
     int st;
+    if (iface_virtual(ifname))
+        return -EOPNOTSUPP;
     errno = 0;
     if (can_get_state(ifname, &st) < 0)
         return sc_errno();
@@ -151,6 +166,8 @@ static int sc_get_bitrate(void *ctx, const char *ifname, uint32_t *bitrate)
 {
     (void)ctx;
     struct can_bittiming bt;
+    if (iface_virtual(ifname))
+        return -EOPNOTSUPP;
     errno = 0;
     if (can_get_bittiming(ifname, &bt) < 0)
         return sc_errno();
@@ -179,6 +196,8 @@ static int sc_set_bitrate(void *ctx, const char *ifname, uint32_t bitrate)
 static int sc_restart(void *ctx, const char *ifname)
 {
     (void)ctx;
+    if (iface_virtual(ifname))
+        return -EOPNOTSUPP;
     errno = 0;
     return can_do_restart(ifname) < 0 ? sc_errno() : 0;
 }
