@@ -66,6 +66,8 @@ static uint64_t raw_of(const struct victron_signal *s, double phys)
     double span = ldexp(1.0, s->bits);
     r = isnan(r) ? 0 : round(r);
     if (s->wrap) {
+        if (!isfinite(r))
+            return 0; /* a counter has no meaningful value at infinity */
         r = fmod(r, span);
         return (uint64_t)(r < 0 ? r + span : r);
     }

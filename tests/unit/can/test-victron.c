@@ -337,6 +337,10 @@ static void test_378_energy(void **state)
     f->sys->strings[0].discharged_wh = 4294967295.0 * 100;
     reaggregate(f);
     EXPECT(BMSGW_CAN_378, "roll-over at 2^32", 0x07, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF);
+    f->sys->strings[0].charged_wh = 1.0 / 0.0;
+    f->sys->strings[0].discharged_wh = -5;
+    reaggregate(f);
+    EXPECT(BMSGW_CAN_378, "infinite or negative", 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
 static void test_decode_json(void **state)
