@@ -154,155 +154,201 @@ static void count_frames(struct bus_sub *sub, struct wire_count *w)
     }
 }
 
-int main(int argc, char **argv)
+struct bench {
+    int seconds, period;
+    bool wire;
+    char dir[64], tty[128];
+    struct sim_thread sim;
+    struct bmsgw_config cfg;
+    struct bmsgw_app app;
+    struct service_registry reg;
+    struct composer comp;
+    struct bmsgw_system sys;
+    struct bus_sub *sub;
+    int64_t rtt[50];
+    int64_t ages[MAX_SAMPLES];
+    unsigned n_ages;
+    struct wire_count w;
+    int64_t t_start, t_end, cpu0, cpu1;
+};
+
+static int parse_args(struct bench *b, int argc, char **argv)
 {
-    int seconds = 20, period = 250;
-    bool wire = true;
+    b->seconds = 20;
+    b->period = 250;
+    b->wire = true;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
-            seconds = atoi(argv[++i]);
+            b->seconds = atoi(argv[++i]);
         else if (strcmp(argv[i], "--period") == 0 && i + 1 < argc)
-            period = atoi(argv[++i]);
+            b->period = atoi(argv[++i]);
         else if (strcmp(argv[i], "--no-wire-time") == 0)
-            wire = false;
-        else {
-            fprintf(stderr, "usage: bench-poll [--seconds N] [--period MS] [--no-wire-time]\n");
-            return 2;
-        }
+            b->wire = false;
+        else
+            b->seconds = -1;
     }
-    if (seconds < 2 || period < 100 || period > 5000) {
-        fprintf(stderr, "bench-poll: --seconds >= 2, --period 100..5000\n");
-        return 2;
+    if (b->seconds < 2 || b->period < 100 || b->period > 5000) {
+        fprintf(stderr, "usage: bench-poll [--seconds N (>= 2)] [--period MS (100..5000)] "
+                        "[--no-wire-time]\n");
+        return -EINVAL;
     }
-    char dir[] = "/tmp/bmsgw-bench-XXXXXX", tty[128], conf[512];
-    if (!mkdtemp(dir))
-        return 1;
-    snprintf(tty, sizeof(tty), "%s/ttyBMS", dir);
+    return 0;
+}
 
-    static struct sim_thread sim;
-    tinybms_sim_params_default(&sim.o.params);
-    sim.o.device = tty;
-    sim.o.quiet = true;
-    sim.o.wire_time = wire;
-    sim.o.initial_current_a = -25;
-    sim.o.on_reply = on_reply;
-    sim.stop_efd = eventfd(0, EFD_CLOEXEC);
-    pthread_create(&sim.t, NULL, sim_main, &sim);
+static int start_sim(struct bench *b)
+{
+    snprintf(b->dir, sizeof(b->dir), "/tmp/bmsgw-bench-XXXXXX");
+    if (!mkdtemp(b->dir))
+        return -errno;
+    snprintf(b->tty, sizeof(b->tty), "%s/ttyBMS", b->dir);
+    tinybms_sim_params_default(&b->sim.o.params);
+    b->sim.o.device = b->tty;
+    b->sim.o.quiet = true;
+    b->sim.o.wire_time = b->wire;
+    b->sim.o.initial_current_a = -25;
+    b->sim.o.on_reply = on_reply;
+    b->sim.stop_efd = eventfd(0, EFD_CLOEXEC);
+    pthread_create(&b->sim.t, NULL, sim_main, &b->sim);
     struct stat st;
-    for (int i = 0; i < 500 && stat(tty, &st) != 0; i++)
+    for (int i = 0; i < 500 && stat(b->tty, &st) != 0; i++)
         clock_sleep_ms(10);
+    return stat(b->tty, &st) == 0 ? 0 : -ENOENT;
+}
 
-    static int64_t rtt[50];
-    bare_loop(tty, rtt, 50);
-    int64_t bare50 = pct(rtt, 50, 50), bare99 = pct(rtt, 50, 99);
+static const struct service_ops *const table[] = { &bms_service_ops, NULL };
 
+static int start_service(struct bench *b)
+{
+    char conf[512];
+    struct cfg_error err;
     snprintf(conf, sizeof(conf),
-             "state_dir = \"%s\";\nlog = { level = \"warning\"; };\n"
+             "state_dir = \"%s\";\n"
              "bms = { poll_interval_ms = %d; ports = ( { name = \"bench\"; device = \"%s\"; } ); "
              "};\n",
-             dir, period, tty);
-    static struct bmsgw_config cfg;
-    struct cfg_error err;
-    if (config_load_string(&cfg, conf, "bench", &err) != 0) {
-        fprintf(stderr, "bench-poll: bad configuration\n");
-        return 1;
-    }
-    static struct bmsgw_app app;
-    static struct service_registry reg;
-    static struct composer comp;
-    static struct bmsgw_system sys;
-    static const struct service_ops *const table[] = { &bms_service_ops, NULL };
-    app.config = config_store_new(&cfg, "bench");
-    app.snap = snapshot_new();
-    app.bus = bus_new();
-    app.control = control_new();
-    app.services = &reg;
-    app.bms_cmdq[0] = cmdq_new(4);
-    composer_init(&comp, app.config, app.control);
-    snapshot_set_composer(app.snap, composer_run, &comp);
-    struct bus_sub *sub = bus_subscribe(app.bus, BUS_UART, 65536, NULL, NULL);
+             b->dir, b->period, b->tty);
+    if (config_load_string(&b->cfg, conf, "bench", &err) != 0)
+        return -EINVAL;
+    struct bmsgw_app *a = &b->app;
+    a->config = config_store_new(&b->cfg, "bench");
+    a->snap = snapshot_new();
+    a->bus = bus_new();
+    a->control = control_new();
+    a->services = &b->reg;
+    a->bms_cmdq[0] = cmdq_new(4);
+    composer_init(&b->comp, a->config, a->control);
+    snapshot_set_composer(a->snap, composer_run, &b->comp);
+    b->sub = bus_subscribe(a->bus, BUS_UART, 65536, NULL, NULL);
     log_open(LOG_TARGET_STDERR, LOG_ERR);
-    services_init(&reg, &app, table);
-    services_start(&reg, &cfg);
+    services_init(&b->reg, a, table);
+    return services_start(&b->reg, &b->cfg) == 1 ? 0 : -EIO;
+}
 
-    static int64_t ages[MAX_SAMPLES];
-    unsigned n_ages = 0;
-    struct wire_count w = { 0 };
-    int64_t last_sample = 0, t_start = 0, cpu0 = -1, end = clock_mono_ms() + 2000;
+/* After a 2 s warm-up (connect, identity, settings): every publication a reader sees. */
+static void measure(struct bench *b)
+{
+    int64_t last_sample = 0, end = clock_mono_ms() + 2000;
     uint64_t gen = 0;
     bool measuring = false;
     for (;;) {
         int64_t now = clock_mono_ms();
-        if (!measuring && now >= end) { /* 2 s warm-up: connect, settings, identity */
+        if (!measuring && now >= end) {
             measuring = true;
-            t_start = clock_mono_us();
-            cpu0 = thread_cpu_ns("bms:bench");
-            count_frames(sub, &(struct wire_count){ 0 });
-            end = now + seconds * 1000;
+            b->t_start = clock_mono_us();
+            b->cpu0 = thread_cpu_ns("bms:bench");
+            count_frames(b->sub, &(struct wire_count){ 0 });
+            end = now + b->seconds * 1000;
         } else if (measuring && now >= end) {
             break;
         }
-        gen = snapshot_wait(app.snap, gen, 500);
+        gen = snapshot_wait(b->app.snap, gen, 500);
         int64_t seen_us = clock_mono_us();
         if (!gen)
             continue;
-        snapshot_copy(app.snap, &sys);
-        if (sys.strings[0].sample_ms != last_sample) {
-            last_sample = sys.strings[0].sample_ms;
-            if (measuring && n_ages < MAX_SAMPLES)
-                ages[n_ages++] = seen_us - atomic_load(&last_live_reply_us);
+        snapshot_copy(b->app.snap, &b->sys);
+        if (b->sys.strings[0].sample_ms != last_sample) {
+            last_sample = b->sys.strings[0].sample_ms;
+            if (measuring && b->n_ages < MAX_SAMPLES)
+                b->ages[b->n_ages++] = seen_us - atomic_load(&last_live_reply_us);
         }
         if (measuring)
-            count_frames(sub, &w);
+            count_frames(b->sub, &b->w);
     }
-    int64_t cpu1 = thread_cpu_ns("bms:bench"), t_end = clock_mono_us();
-    snapshot_copy(app.snap, &sys);
-    const struct bmsgw_link *lk = &sys.strings[0].link;
-    services_stop(&reg, 3000);
-    services_deinit(&reg);
+    b->cpu1 = thread_cpu_ns("bms:bench");
+    b->t_end = clock_mono_us();
+    snapshot_copy(b->app.snap, &b->sys);
+}
 
-    double cycles = (double)w.live_tx;
-    double bytes = cycles ? (double)(w.tx_bytes + w.rx_bytes) / cycles : 0;
-    double floor_ms = bytes * 10.0 / 115200.0 * 1000.0;
-    double gaps_ms = 2 * 3.5 * 10.0 / 115200.0 * 1000.0;
-    double minutes = (double)(t_end - t_start) / 60e6;
+static void report(struct bench *b)
+{
+    const struct bmsgw_link *lk = &b->sys.strings[0].link;
+    const struct wire_count *w = &b->w;
+    double cycles = (double)w->live_tx, minutes = (double)(b->t_end - b->t_start) / 60e6;
+    double bytes = cycles ? (double)(w->tx_bytes + w->rx_bytes) / cycles : 0;
     printf("bench-poll: one simulated TinyBMS on a PTY, %s, poll period %d ms, %d s measured\n",
-           wire ? "replies paced at the 115200-baud wire time" : "no wire-time pacing", period,
-           seconds);
+           b->wire ? "replies paced at the 115200-baud wire time" : "no wire-time pacing",
+           b->period, b->seconds);
     printf("  fast cycles          %.0f (%.2f/s), link %s, timeouts %llu, crc %llu\n", cycles,
            cycles / (minutes * 60), bmsgw_link_state_name(lk->state),
            (unsigned long long)lk->timeouts, (unsigned long long)lk->crc_errors);
     printf("  bytes per fast cycle %.0f (request %llu + reply %llu)\n", bytes,
-           (unsigned long long)(cycles ? w.tx_bytes / w.live_tx : 0),
-           (unsigned long long)(w.live_rx ? w.rx_bytes / w.live_rx : 0));
-    printf("  wire-time floor      %.2f ms (+ %.2f ms of 3.5-character gaps)\n", floor_ms, gaps_ms);
-    printf("  bare request/reply   p50 %.2f ms  p99 %.2f ms   (baseline, same line, no poller)\n",
-           bare50 / 1000.0, bare99 / 1000.0);
+           (unsigned long long)(w->live_tx ? w->tx_bytes / w->live_tx : 0),
+           (unsigned long long)(w->live_rx ? w->rx_bytes / w->live_rx : 0));
+    printf("  wire-time floor      %.2f ms (+ %.2f ms of 3.5-character gaps)\n",
+           bytes * 10.0 / 115.2, 2 * 3.5 * 10.0 / 115.2);
+    printf("  bare request/reply   p50 %.2f ms  p99 %.2f ms   (baseline: same line, no poller)\n",
+           pct(b->rtt, 50, 50) / 1000.0, pct(b->rtt, 50, 99) / 1000.0);
     printf("  fast-cycle time      p50 %.2f ms  p99 %.2f ms   (poller: request, reply, decode, "
            "publish)\n",
            lk->cycle_p50_us / 1000.0, lk->cycle_p99_us / 1000.0);
-    if (cpu0 >= 0 && cpu1 >= cpu0)
+    if (b->cpu0 >= 0 && b->cpu1 >= b->cpu0)
         printf("  poller CPU time      %.1f ms per minute (%.3f %% of one core)\n",
-               (double)(cpu1 - cpu0) / 1e6 / minutes, (double)(cpu1 - cpu0) / 1e7 / (minutes * 60));
+               (double)(b->cpu1 - b->cpu0) / 1e6 / minutes,
+               (double)(b->cpu1 - b->cpu0) / 1e7 / (minutes * 60));
     else
         printf("  poller CPU time      unavailable (no /proc/self/task)\n");
     printf("  data age when seen   p50 %.2f ms  p99 %.2f ms   (reply sent by the simulator -> a "
            "reader's copy; the BMS samples every 100 ms on top)\n",
-           pct(ages, n_ages, 50) / 1000.0, pct(ages, n_ages, 99) / 1000.0);
+           pct(b->ages, b->n_ages, 50) / 1000.0, pct(b->ages, b->n_ages, 99) / 1000.0);
+    fflush(stdout);
+}
 
+static void cleanup(struct bench *b)
+{
     uint64_t one = 1;
-    if (write(sim.stop_efd, &one, sizeof(one)) < 0)
-        perror("bench-poll");
-    pthread_join(sim.t, NULL);
-    bus_unsubscribe(app.bus, sub);
-    cmdq_free(app.bms_cmdq[0]);
-    control_free(app.control);
-    bus_free(app.bus);
-    snapshot_free(app.snap);
-    config_store_free(app.config);
     char path[300];
-    snprintf(path, sizeof(path), "%s/energy.json", dir);
+    services_stop(&b->reg, 3000);
+    services_deinit(&b->reg);
+    if (write(b->sim.stop_efd, &one, sizeof(one)) < 0)
+        perror("bench-poll");
+    pthread_join(b->sim.t, NULL);
+    bus_unsubscribe(b->app.bus, b->sub);
+    cmdq_free(b->app.bms_cmdq[0]);
+    control_free(b->app.control);
+    bus_free(b->app.bus);
+    snapshot_free(b->app.snap);
+    config_store_free(b->app.config);
+    snprintf(path, sizeof(path), "%s/energy.json", b->dir);
     unlink(path);
-    rmdir(dir);
-    return lk->state == BMSGW_LINK_UP ? 0 : 1;
+    rmdir(b->dir);
+}
+
+int main(int argc, char **argv)
+{
+    static struct bench b;
+    if (parse_args(&b, argc, argv) != 0)
+        return 2;
+    if (start_sim(&b) != 0) {
+        fprintf(stderr, "bench-poll: the simulator did not start\n");
+        return 1;
+    }
+    bare_loop(b.tty, b.rtt, 50);
+    if (start_service(&b) != 0) {
+        fprintf(stderr, "bench-poll: the bms service did not start\n");
+        return 1;
+    }
+    measure(&b);
+    report(&b);
+    bool up = b.sys.strings[0].link.state == BMSGW_LINK_UP;
+    cleanup(&b);
+    return up ? 0 : 1;
 }

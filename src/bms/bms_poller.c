@@ -228,15 +228,25 @@ static int read_block(struct bms_poller *p, enum tinybms_block b)
     return 0;
 }
 
+static bool stop_requested(const struct bms_poller *p)
+{
+    struct pollfd pfd = { .fd = p->stop_efd, .events = POLLIN };
+    return poll(&pfd, 1, 0) > 0;
+}
+
 /* The other blocks of the plan, when the fast cycle just worked. */
 static void aux_cycles(struct bms_poller *p, int64_t now_ms)
 {
     if (p->need_identity && read_block(p, TINYBMS_BLOCK_IDENTITY) == 0)
         p->need_identity = false;
+    if (stop_requested(p))
+        return;
     if (bms_link_is_open(&p->link) && now_ms >= p->next_settings_ms) {
         bool ok = read_block(p, TINYBMS_BLOCK_SETTINGS) == 0;
         p->next_settings_ms = now_ms + (ok ? p->cfg.settings_interval_ms : 1000);
     }
+    if (stop_requested(p))
+        return;
     if (bms_link_is_open(&p->link) && now_ms >= p->next_slow_ms) {
         bool ok = read_block(p, TINYBMS_BLOCK_STATS) == 0 && bms_link_is_open(&p->link) &&
                   read_block(p, TINYBMS_BLOCK_EVENTS) == 0;
@@ -295,12 +305,6 @@ static void wait_next(struct bms_poller *p, int64_t now_ms)
     int ms = due > now_ms ? (int)(due - now_ms) : 0;
     if (poll(pfd, 2, ms) < 0 && errno != EINTR)
         clock_sleep_ms(ms);
-}
-
-static bool stop_requested(const struct bms_poller *p)
-{
-    struct pollfd pfd = { .fd = p->stop_efd, .events = POLLIN };
-    return poll(&pfd, 1, 0) > 0;
 }
 
 void *bms_poller_main(void *arg)

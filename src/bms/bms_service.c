@@ -294,15 +294,15 @@ static int bms_stop(struct service *svc, int timeout_ms)
     for (unsigned i = 0; i < s->count; i++)
         if (s->pollers[i].started && join_by(s->pollers[i].thread, deadline) != 0)
             stuck = true;
-    if (s->keeper_started && join_by(s->keeper, deadline) != 0)
-        stuck = true;
-    if (stuck)
+    bool keeper_gone = !s->keeper_started || join_by(s->keeper, deadline) == 0;
+    /* the counters come from the snapshot: saving them is safe even beside a stuck poller */
+    if (s->energy_path[0] && keeper_gone)
+        energy_save(s);
+    if (stuck || !keeper_gone)
         return -ETIMEDOUT; /* threads left behind keep their state */
     for (unsigned i = 0; i < s->count; i++)
         if (svc->app->bms_cmdq[i])
             cmdq_shutdown(svc->app->bms_cmdq[i]);
-    if (s->energy_path[0])
-        energy_save(s);
     service_free(s);
     svc->priv = NULL;
     return 0;

@@ -95,14 +95,20 @@ size_t tinybms_reply_size(const struct tinybms_req *req)
     }
 }
 
+/* Every frame starts with 0xAA and a command byte: 1 when both are there, else 0 (more bytes
+ * needed) or -EBADMSG (not a frame start). */
+static int frame_start(const uint8_t *buf, size_t n)
+{
+    if (n >= 1 && buf[0] != TINYBMS_SLAVE)
+        return -EBADMSG;
+    return n >= 2 ? 1 : 0;
+}
+
 int tinybms_reply_len(const struct tinybms_req *req, const uint8_t *buf, size_t n)
 {
-    if (n < 1)
-        return 0;
-    if (buf[0] != TINYBMS_SLAVE)
-        return -EBADMSG;
-    if (n < 2)
-        return 0;
+    int start = frame_start(buf, n);
+    if (start <= 0)
+        return start;
     uint8_t fc = buf[1];
     if (fc == TINYBMS_CMD_NACK) {
         if (n < 3)
@@ -197,12 +203,9 @@ static int proprietary_len(const uint8_t *buf, size_t n)
 
 int tinybms_request_len(const uint8_t *buf, size_t n)
 {
-    if (n < 1)
-        return 0;
-    if (buf[0] != TINYBMS_SLAVE)
-        return -EBADMSG;
-    if (n < 2)
-        return 0;
+    int start = frame_start(buf, n);
+    if (start <= 0)
+        return start;
     switch (buf[1]) {
     case TINYBMS_FC_READ:
         return 8;

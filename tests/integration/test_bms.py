@@ -396,42 +396,63 @@ class TwoStrings(unittest.TestCase):
 
 
 class Notify:
+    """A notify socket like systemd's that keeps every datagram, so a wait can look at what came
+    after a point (a fault injected) and not at older messages."""
+
     def __init__(self, folder):
         self.path = os.path.join(folder, "notify.sock")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(self.path)
+        self.seen = []
 
     def close(self):
         self.sock.close()
         os.unlink(self.path)
 
-    def wait_for(self, needle, timeout):
+    def mark(self):
+        return len(self.seen)
+
+    def wait_for(self, needle, timeout, since=0):
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+        while True:
+            for msg in self.seen[since:]:
+                if needle in msg:
+                    return msg
+            since = len(self.seen)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no notification with {needle!r} within {timeout} s: "
+                                     f"{self.seen}")
+            self.sock.settimeout(left)
             try:
-                msg = self.sock.recv(4096).decode()
+                self.seen.append(self.sock.recv(4096).decode())
             except socket.timeout:
-                break
-            if needle in msg:
-                return msg
-        raise AssertionError(f"no notification with {needle!r} within {timeout} s")
+                pass
 
 
 class Daemon(unittest.TestCase):
     """The bmsgw daemon with the bms service against the simulator."""
 
-    def run_daemon(self, folder, conf):
-        notify = Notify(folder)
-        log = open(os.path.join(folder, "daemon.log"), "a")
+    def start(self, folder, conf):
+        self.notify = Notify(folder)
+        self.log = open(os.path.join(folder, "daemon.log"), "a")
         cmd = [BMSGW, "-f", "-c", conf]
         if VALGRIND:
             cmd = ["valgrind", "--leak-check=full", "--show-leak-kinds=definite,indirect,possible",
                    "--errors-for-leak-kinds=definite,indirect,possible", "--error-exitcode=9",
                    "--track-fds=no", "-q"] + cmd
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                env=dict(os.environ, NOTIFY_SOCKET=notify.path))
-        return proc, notify, log
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, NOTIFY_SOCKET=self.notify.path))
+        self.notify.wait_for("READY=1", 10 * SLOW)
+        self.notify.wait_for("STATUS=bms running", 10 * SLOW)
+
+    def stop(self, folder):
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.proc.wait(10 * SLOW), 0)
+        self.log.close()
+        self.notify.close()
+        with open(os.path.join(folder, "daemon.log")) as f:
+            return f.read()
 
     def test_daemon_with_simulator(self):
         folder = tempfile.mkdtemp(prefix="bmsgw-bms-")
@@ -441,53 +462,42 @@ class Daemon(unittest.TestCase):
         with open(conf, "w") as f:
             f.write(config(folder, [("house", pair.b)]))
         energy = os.path.join(folder, "state", "energy.json")
+        self.proc = None
         try:
-            proc, notify, log = self.run_daemon(folder, conf)
-            notify.wait_for("READY=1", 10 * SLOW)
-            notify.wait_for("STATUS=bms running", 10 * SLOW)
+            self.start(folder, conf)
+            mark = self.notify.mark()
             sim.ctl.ok("fault noreply on")
-            notify.wait_for("STATUS=bms degraded (house: link down)", 10 * SLOW)
+            self.notify.wait_for("STATUS=bms degraded (house: link down)", 10 * SLOW, mark)
+            mark = self.notify.mark()
             sim.ctl.ok("fault noreply off")
-            notify.wait_for("STATUS=bms running", 10 * SLOW)
-            proc.send_signal(signal.SIGTERM)
-            self.assertEqual(proc.wait(10 * SLOW), 0)
-            log.close()
-            notify.close()
+            self.notify.wait_for("STATUS=bms running", 10 * SLOW, mark)
+            text = self.stop(folder)
+            self.assertIn("link up on " + pair.b, text)
+            self.assertIn("link down: 3 failed cycles in a row", text)
             with open(energy) as f:
                 saved = json.load(f)
             self.assertEqual(saved["strings"][0]["name"], "house")
             wh = saved["strings"][0]["discharged_wh"]
             self.assertGreater(wh, 0)
-            with open(os.path.join(folder, "daemon.log")) as f:
-                text = f.read()
-            self.assertIn("link up on " + pair.b, text)
-            self.assertIn("link down: 3 failed cycles in a row", text)
 
             # a restart continues the counters
-            proc, notify, log = self.run_daemon(folder, conf)
-            notify.wait_for("STATUS=bms running", 10 * SLOW)
-            proc.send_signal(signal.SIGTERM)
-            self.assertEqual(proc.wait(10 * SLOW), 0)
-            log.close()
-            notify.close()
+            self.start(folder, conf)
+            self.stop(folder)
             with open(energy) as f:
                 self.assertGreaterEqual(json.load(f)["strings"][0]["discharged_wh"], wh)
 
             # a damaged file is kept aside, never overwritten unseen
             with open(energy, "w") as f:
                 f.write('{"version": 1, "strings": [{"name": "house", "charged_wh": -5}]}')
-            proc, notify, log = self.run_daemon(folder, conf)
-            notify.wait_for("STATUS=bms running", 10 * SLOW)
-            proc.send_signal(signal.SIGTERM)
-            self.assertEqual(proc.wait(10 * SLOW), 0)
-            log.close()
-            notify.close()
+            self.start(folder, conf)
+            text = self.stop(folder)
             self.assertTrue(os.path.exists(energy + ".bad"))
-            with open(os.path.join(folder, "daemon.log")) as f:
-                text = f.read()
             self.assertIn("energy.json cannot be used (an entry needs a name and two "
                           "non-negative counters)", text)
         finally:
+            if self.proc and self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
             sim.stop()
             pair.stop()
             shutil.rmtree(folder, ignore_errors=True)
