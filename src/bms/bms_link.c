@@ -178,7 +178,8 @@ static int attempt(struct bms_link *l, const struct tinybms_req *req, const uint
         break;
     case -ETIMEDOUT:
         l->n.timeouts++;
-        snprintf(l->error, sizeof(l->error), "no reply within %d ms", l->turnaround_ms);
+        snprintf(l->error, sizeof(l->error), "no reply within %d ms (+ wire time)",
+                 l->turnaround_ms);
         break;
     case -EILSEQ:
         l->n.crc_errors++;

@@ -25,7 +25,7 @@ struct bms_link_counters {
 struct bms_link {
     void *ctx; /* modbus_t */
     int fd;
-    int turnaround_ms; /* bms.timeout_ms: the reply must start within this after the wire time */
+    int turnaround_ms; /* bms.timeout_ms: allowed on top of the wire time of request + reply */
     struct bus *bus;   /* raw frames go to BUS_UART (when someone listens) */
     int source;        /* string index */
     struct bms_link_counters n;

@@ -199,11 +199,17 @@ static void fast_cycle(struct bms_poller *p)
     if (tinybms_decode_live(regs, &l, p->sample_error, sizeof(p->sample_error)) == 0) {
         bms_publish_sample(p, &l, now);
     } else {
+        /* the newest sample is not usable: the string is offline until one is (model.h) */
+        char why[200];
         p->rejected_samples++;
         unsigned supp;
         if (log_ratelimit_pass(&p->rl_sample, now, 10000, &supp))
             log_warn("sample rejected: %s (%u more since the last message)", p->sample_error, supp);
-        bms_publish_link(p, now);
+        snprintf(why, sizeof(why), "sample rejected: %s", p->sample_error);
+        if (p->online)
+            bms_publish_offline(p, why, now);
+        else
+            bms_publish_link(p, now);
     }
     /* requests, decoding and publishing; shown from the next publication on */
     cycle_stats_add(&p->cycles, (uint32_t)(clock_mono_us() - t0));

@@ -65,7 +65,7 @@ struct bms_poller {
     bool opened_before;
     char sample_error[160];
 
-    struct log_ratelimit rl_sample, rl_block;
+    struct log_ratelimit rl_sample, rl_block, rl_online, rl_offline;
     struct cycle_stats cycles;
     struct energy_point energy;
     double charged_wh, discharged_wh;

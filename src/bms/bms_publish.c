@@ -97,8 +97,11 @@ void bms_publish_sample(struct bms_poller *p, const struct tinybms_live *l, int6
     p->sample_ms = now_ms;
     if (!p->online) {
         p->online = true;
-        log_info("string online: %u cells, %.2f V, %.1f A, SOC %.1f %%", l->cell_count, l->pack_v,
-                 l->current_a, l->soc_pct);
+        unsigned supp;
+        if (log_ratelimit_pass(&p->rl_online, now_ms, 10000, &supp))
+            log_info("string online: %u cells, %.2f V, %.1f A, SOC %.1f %% (%u changes since the "
+                     "last message)",
+                     l->cell_count, l->pack_v, l->current_a, l->soc_pct, supp);
         bms_publish_event(p, "string_online", "");
     }
 }
@@ -113,7 +116,9 @@ void bms_publish_offline(struct bms_poller *p, const char *why, int64_t now_ms)
     st->online = false;
     commit(p, st, now_ms);
     p->online = false;
-    log_warn("string offline: %s", why);
+    unsigned supp;
+    if (log_ratelimit_pass(&p->rl_offline, now_ms, 10000, &supp))
+        log_warn("string offline: %s (%u changes since the last message)", why, supp);
     bms_publish_event(p, "string_offline", why);
 }
 

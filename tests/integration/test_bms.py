@@ -37,7 +37,8 @@ BMSGW = os.path.join(BUILD, "src", "bmsgw")
 SLOW = float(os.environ.get("BMSGW_TEST_SLOW", "1")) * (10 if VALGRIND else 1)
 
 BMS_CONF = """
-bms = {{ poll_interval_ms = 100; stale_after_ms = {stale}; timeout_ms = 100; fail_threshold = 3;
+bms = {{ poll_interval_ms = 100; stale_after_ms = {stale}; timeout_ms = 100;
+        fail_threshold = {fails};
         slow_interval_ms = 1000; settings_interval_ms = 5000; reconnect_min_ms = 100;
         reconnect_max_ms = 1000;
         ports = ( {ports} ); }};
@@ -47,25 +48,26 @@ ws = { enabled = false; }; can = { enabled = false; };
 """
 
 
-def config(folder, ports, stale=1500, level="info"):
+def config(folder, ports, stale=1500, level="info", fails=3):
     state = os.path.join(folder, "state")
     os.makedirs(state, exist_ok=True)
     port_text = ", ".join(f'{{ name = "{n}"; device = "{d}"; }}' for n, d in ports)
     return (f'state_dir = "{state}";\nlog = {{ level = "{level}"; }};\n' +
-            BMS_CONF.format(stale=stale, ports=port_text) + OTHERS_OFF)
+            BMS_CONF.format(stale=stale, ports=port_text, fails=fails) + OTHERS_OFF)
 
 
 class Rig(unittest.TestCase):
     """One simulator on one end of a socat pair, the service on the other."""
     sim_args = ("--current", "-20", "--soc", "70")
     stale = 1500
+    fails = 3
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="bmsgw-bms-")
         self.pair = PtyPair(self.dir)
         self.sim = Simulator(SIM, self.dir, self.pair.a, self.sim_args)
         self.h = Harness(HARNESS, self.dir, config(self.dir, [("house", self.pair.b)],
-                                                   self.stale))
+                                                   self.stale, fails=self.fails))
 
     def tearDown(self):
         rc = self.h.stop()
@@ -246,20 +248,36 @@ class Faults(Rig):
 
 class Stale(Rig):
     stale = 800
+    fails = 100  # the link stays up (degraded): only staleness takes the string offline
 
     def test_stale_link_flagged_within_stale_after(self):
         self.up()
         self.fresh()
         t0 = time.monotonic()
-        self.sim.ctl.ok("set cell 5 6000")  # implausible: every sample is rejected now
+        self.sim.ctl.ok("fault noreply on")
         s = self.h.wait_string("the string offline", lambda s: not s["online"], 5 * SLOW)
+        self.assertEqual(s["link"]["state"], "degraded")
         took = time.monotonic() - t0
-        # the last accepted sample is at most one poll old when the fault starts
-        self.assertLess(took, (0.8 + 0.1 + 0.3) * SLOW, f"flagged after {took:.3f} s")
-        self.assertEqual(s["link"]["state"], "up")
+        # the poller notices between two requests: at most one request (2 x (100 ms + wire
+        # time) + one frame time) after stale_after_ms
+        self.assertLess(took, (0.8 + 0.3) * SLOW, f"flagged after {took:.3f} s")
+        self.assertGreaterEqual(took, 0.7)
+        self.sim.ctl.ok("fault noreply off")
+        self.up(10)
+
+    def test_implausible_sample_is_never_published(self):
+        self.up()
+        self.fresh()
+        self.h.events()
+        self.sim.ctl.ok("set cell 5 6000")
+        s = self.h.wait_string("the string offline", lambda s: not s["online"], 3 * SLOW)
+        self.assertEqual(s["link"]["state"], "up", "the link itself is fine")
         self.assertGreater(s["link"]["rejected_samples"], 0)
         self.assertIn("cell 5 at 6000 mV is implausible", s["link"]["last_error"])
         self.assertNotEqual(s["cells_mv"][4], 6000, "the implausible value was never published")
+        offline = [e for e in self.h.events() if e["type"] == "string_offline"]
+        self.assertEqual(len(offline), 1)
+        self.assertIn("sample rejected: cell 5 at 6000 mV", offline[0]["detail"])
         self.sim.ctl.ok("release cell 5")
         self.up()
 
