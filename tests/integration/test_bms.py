@@ -48,10 +48,10 @@ ws = { enabled = false; }; can = { enabled = false; };
 """
 
 
-def config(folder, ports, stale=1500, level="info", fails=3):
+def config(folder, ports, stale=1500, level="info", fails=3, port_extra=""):
     state = os.path.join(folder, "state")
     os.makedirs(state, exist_ok=True)
-    port_text = ", ".join(f'{{ name = "{n}"; device = "{d}"; }}' for n, d in ports)
+    port_text = ", ".join(f'{{ name = "{n}"; device = "{d}"; {port_extra} }}' for n, d in ports)
     return (f'state_dir = "{state}";\nlog = {{ level = "{level}"; }};\n' +
             BMS_CONF.format(stale=stale, ports=port_text, fails=fails) + OTHERS_OFF)
 
@@ -61,13 +61,15 @@ class Rig(unittest.TestCase):
     sim_args = ("--current", "-20", "--soc", "70")
     stale = 1500
     fails = 3
+    port_extra = ""
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="bmsgw-bms-")
         self.pair = PtyPair(self.dir)
         self.sim = Simulator(SIM, self.dir, self.pair.a, self.sim_args)
         self.h = Harness(HARNESS, self.dir, config(self.dir, [("house", self.pair.b)],
-                                                   self.stale, fails=self.fails))
+                                                   self.stale, fails=self.fails,
+                                                   port_extra=self.port_extra))
 
     def tearDown(self):
         rc = self.h.stop()
@@ -146,6 +148,16 @@ class Values(Rig):
         s = self.h.wait_string("14 cells", lambda s: len(s["cells_mv"]) == 14, 5 * SLOW)
         self.assertEqual(s["settings_reg"][7], 14)
         self.assertTrue(all(2500 < mv < 3700 for mv in s["cells_mv"]))
+
+
+class Rs485(Rig):
+    port_extra = 'rs485 = true; rts = "up"; rts_delay_us = 50;'
+
+    def test_rs485_settings_on_a_pty(self):
+        s = self.up()
+        self.assertEqual(len(s["cells_mv"]), 16)
+        self.assertIn("RS485 mode not applicable to " + self.pair.b + " (not an RS485 port)",
+                      self.h.text())
 
 
 class Faults(Rig):
