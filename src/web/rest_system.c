@@ -74,15 +74,21 @@ static json_t *split_keys(const char *list)
     return arr;
 }
 
-static void announce_change(struct rest_api *api, const char *detail)
+/* Publish an event object (stolen) on BUS_EVENT, for /ws/events. */
+static void publish_event(struct rest_api *api, int source, json_t *ev)
 {
-    json_t *ev =
-        json_pack("{s:s,s:s,s:s}", "type", "config_changed", "source", "api", "detail", detail);
     char *text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
     if (text)
-        bus_publish_text(api->app->bus, BUS_EVENT, -1, text);
+        bus_publish_text(api->app->bus, BUS_EVENT, source, text);
     free(text);
     json_decref(ev);
+}
+
+static void announce_change(struct rest_api *api, const char *detail)
+{
+    publish_event(
+        api, -1,
+        json_pack("{s:s,s:s,s:s}", "type", "config_changed", "source", "api", "detail", detail));
 }
 
 /* Apply the patch through the same validator as the file, persist the overlay, swap it in and
@@ -209,6 +215,9 @@ static void restart_bms(struct rest_api *api, json_t *body, struct rest_response
         return;
     }
     log_notice("TinyBMS of string %d reset through the API", idx + 1);
+    publish_event(api, idx,
+                  json_pack("{s:s,s:i,s:s}", "type", "bms_reset", "string", idx, "detail",
+                            "requested through the API"));
     rest_ok(rs, json_pack("{s:s,s:i}", "reset", "bms", "string", idx + 1));
 }
 
@@ -219,6 +228,9 @@ void rest_h_restart(struct rest_api *api, const struct rest_request *rq, json_t 
     if (target && strcmp(target, "gateway") == 0) {
         log_notice("restart of the gateway requested through the API by %s",
                    rq->client ? rq->client : "a client");
+        publish_event(api, -1,
+                      json_pack("{s:s,s:s,s:s}", "type", "restart", "target", "gateway", "detail",
+                                "requested through the API"));
         rest_ok(rs, json_pack("{s:s}", "restarting", "gateway"));
         rs->status = 202;
         rs->after = REST_AFTER_EXIT;

@@ -16,7 +16,7 @@
 #include "bmsgw/log.h"
 #include "bmsgw/snapshot.h"
 #include "bmsgw/status_json.h"
-#include "bmsgw/victron.h"
+#include "bmsgw/ws_stream.h"
 
 #define WS_TICK_US (1000 * LWS_US_PER_MS)
 
@@ -191,44 +191,6 @@ static void telemetry_wakeup(struct ws_state *s)
 
 /* ---- streams ------------------------------------------------------------------------------ */
 
-static json_t *hex_json(const uint8_t *data, unsigned len)
-{
-    char hex[2 * BUS_DATA_MAX + 1];
-    for (unsigned i = 0; i < len; i++)
-        snprintf(hex + 2 * i, 3, "%02x", data[i]);
-    hex[2 * len] = '\0';
-    return json_string(hex);
-}
-
-static const char *dir_name(uint8_t dir)
-{
-    return dir == BUS_DIR_TX ? "tx" : dir == BUS_DIR_RX ? "rx" : "none";
-}
-
-/* A bus message as the channel's JSON. */
-static json_t *stream_json(enum ws_channel ch, const struct bus_msg *b)
-{
-    json_t *j = NULL;
-    if (ch == WS_CH_EVENTS || ch == WS_CH_ALERTS) {
-        j = json_loadb((const char *)b->data, b->len, 0, NULL);
-        if (json_is_object(j) && !json_object_get(j, "t_ms"))
-            json_object_set_new(j, "t_ms", json_integer(b->t_ms));
-    } else if (ch == WS_CH_UART) {
-        j = json_pack("{s:s,s:o,s:I,s:o}", "dir", dir_name(b->dir), "string",
-                      b->source >= 0 ? json_integer(b->source + 1) : json_null(), "t_ms",
-                      (json_int_t)b->t_ms, "hex", hex_json(b->data, b->len));
-    } else if (ch == WS_CH_CAN) {
-        const struct victron_frame *f = victron_frame_by_id(b->can_id);
-        char id[12];
-        snprintf(id, sizeof(id), "0x%03X", (unsigned)b->can_id);
-        json_t *dec = victron_decode_json(b->can_id, b->data, b->len);
-        j = json_pack("{s:s,s:s,s:i,s:o,s:s?,s:o,s:I}", "dir", dir_name(b->dir), "id", id, "dlc",
-                      (int)b->len, "hex", hex_json(b->data, b->len), "name", f ? f->name : NULL,
-                      "decoded", dec ? dec : json_null(), "t_ms", (json_int_t)b->t_ms);
-    }
-    return j;
-}
-
 void ws_client_push(struct ws_state *s, struct ws_client *c, struct ws_msg *m, int64_t now_ms)
 {
     enum ws_push_result r = ws_queue_push(&c->q, m, now_ms, WS_STUCK_MS);
@@ -253,7 +215,7 @@ static void stream_channel(struct ws_state *s, enum ws_channel ch)
     struct bus_msg b;
     int64_t now = clock_mono_ms();
     while (s->subs[ch] && bus_pop(s->subs[ch], &b)) {
-        json_t *j = stream_json(ch, &b);
+        json_t *j = ws_stream_json(&b);
         struct ws_msg *m = ws_msg_from_json(j);
         json_decref(j);
         if (!m)

@@ -205,6 +205,15 @@ describe('WebSocket streams with the simulated TinyBMS', () => {
     await c.close();
   });
 
+  it('streams events with strings numbered from 1', async () => {
+    const c = await open('/ws/events');
+    const r = await d.req('POST', '/api/system/restart', { body: { target: 'bms', string: 1 }, auth: true });
+    assert.equal(r.status, 200, r.text);
+    const ev = await c.next((m) => m.type === 'bms_reset', 5000, 'the bms_reset event');
+    assert.equal(ev.string, 1);
+    await c.close();
+  });
+
   it('closes a client that does not read, and nobody else waits for it', async () => {
     const fast = await open('/ws/telemetry');
     const stream = await open('/ws/uart');

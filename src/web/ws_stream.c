@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/* ws_stream.c — bus messages as the JSON of the /ws/events, /ws/uart, /ws/can, /ws/alerts streams.
+ */
+#include "bmsgw/ws_stream.h"
+
+#include <stdio.h>
+
+#include "bmsgw/victron.h"
+
+static json_t *hex_json(const uint8_t *data, unsigned len)
+{
+    char hex[2 * BUS_DATA_MAX + 1];
+    if (len > BUS_DATA_MAX)
+        len = BUS_DATA_MAX;
+    for (unsigned i = 0; i < len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", data[i]);
+    hex[2 * len] = '\0';
+    return json_string(hex);
+}
+
+static const char *dir_name(uint8_t dir)
+{
+    return dir == BUS_DIR_TX ? "tx" : dir == BUS_DIR_RX ? "rx" : "none";
+}
+
+static json_t *can_json(const struct bus_msg *b)
+{
+    const struct victron_frame *f = victron_frame_by_id(b->can_id);
+    char id[12];
+    snprintf(id, sizeof(id), "0x%03X", (unsigned)b->can_id);
+    json_t *dec = victron_decode_json(b->can_id, b->data, b->len);
+    return json_pack("{s:s,s:s,s:i,s:o,s:s?,s:o,s:I}", "dir", dir_name(b->dir), "id", id, "dlc",
+                     (int)b->len, "hex", hex_json(b->data, b->len), "name", f ? f->name : NULL,
+                     "decoded", dec ? dec : json_null(), "t_ms", (json_int_t)b->t_ms);
+}
+
+json_t *ws_stream_json(const struct bus_msg *b)
+{
+    json_t *j = NULL;
+    switch (b->topic) {
+    case BUS_EVENT:
+    case BUS_ALERT:
+        j = json_loadb((const char *)b->data, b->len, 0, NULL);
+        if (!json_is_object(j)) {
+            json_decref(j);
+            return NULL;
+        }
+        if (!json_object_get(j, "t_ms"))
+            json_object_set_new(j, "t_ms", json_integer(b->t_ms));
+        /* strings travel on the bus as indexes; people count them from 1 */
+        if (b->topic == BUS_EVENT && json_is_integer(json_object_get(j, "string")))
+            json_object_set_new(j, "string",
+                                json_integer(json_integer_value(json_object_get(j, "string")) + 1));
+        return j;
+    case BUS_UART:
+        return json_pack("{s:s,s:o,s:I,s:o}", "dir", dir_name(b->dir), "string",
+                         b->source >= 0 ? json_integer(b->source + 1) : json_null(), "t_ms",
+                         (json_int_t)b->t_ms, "hex", hex_json(b->data, b->len));
+    case BUS_CAN:
+        return can_json(b);
+    default:
+        return NULL;
+    }
+}
