@@ -93,6 +93,34 @@ describe('dashboard without a battery', () => {
   });
 });
 
+describe('dashboard with http.read_requires_token', () => {
+  const d = new Daemon({ http: 'read_requires_token = true;' });
+  let browser;
+  before(async () => {
+    await d.start();
+    browser = await launch(d.dir);
+  });
+  after(async () => {
+    if (browser) await browser.close();
+    await d.stop();
+    d.cleanup();
+  });
+
+  it('asks for the token before showing anything, then goes live', async () => {
+    const page = await openPage(browser, d.base + '/');
+    await page.waitForSelector('#token-dialog[open]', { timeout: 10000 });
+    await page.fill('#token-input', 'not-the-token-at-all');
+    await page.click('#token-ok');
+    await page.locator('#token-error', { hasText: 'not the right one' }).waitFor({ timeout: 5000 });
+    await page.fill('#token-input', d.token);
+    await page.click('#token-ok');
+    await page.waitForSelector('#conn[data-state="stale"], #conn[data-state="live"]', { timeout: 10000 });
+    await page.waitForFunction(() => document.getElementById('ov-state').textContent === 'offline');
+    assert.deepEqual(page.errors.filter((e) => !/status of 40[13]/.test(e)), []);
+    await page.close();
+  });
+});
+
 describe('dashboard with the simulated TinyBMS', () => {
   let sim;
   let d;
