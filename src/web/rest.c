@@ -142,7 +142,7 @@ int rest_check_bearer(const char *header, const char *token)
     return auth_token_equal(p, token) ? 0 : 403;
 }
 
-/* The live http keys (read_requires_token, rate_limit_per_min); api->lock held. */
+/* The live keys (read_requires_token, rate_limit_per_min, stale_after_ms); api->lock held. */
 static void refresh_http_keys(struct rest_api *api)
 {
     uint64_t gen = config_store_generation(api->app->config);
@@ -154,7 +154,17 @@ static void refresh_http_keys(struct rest_api *api)
     api->cfg_generation = config_store_get(api->app->config, cfg);
     api->read_requires_token = cfg->http.read_requires_token;
     api->rate_limit_per_min = cfg->http.rate_limit_per_min;
+    api->stale_after_ms = cfg->bms.stale_after_ms;
     free(cfg);
+}
+
+int rest_stale_after_ms(struct rest_api *api)
+{
+    pthread_mutex_lock(&api->lock);
+    refresh_http_keys(api);
+    int v = api->stale_after_ms;
+    pthread_mutex_unlock(&api->lock);
+    return v;
 }
 
 static const struct rest_route *route_find(const struct rest_request *rq, struct rest_response *rs)

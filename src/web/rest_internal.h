@@ -33,6 +33,7 @@ struct rest_api {
     uint64_t cfg_generation; /* of the cached http keys below */
     bool read_requires_token;
     int rate_limit_per_min;
+    int stale_after_ms;
 };
 
 /* 200 with j as the body. */
@@ -41,6 +42,9 @@ void rest_ok(struct rest_response *rs, json_t *j);
 /* An integer query argument in min..max (def when absent). Returns 0, or -1 with a 422 in *rs. */
 int rest_query_int(const struct rest_request *rq, const char *name, long min, long max, long def,
                    long *out, struct rest_response *rs);
+
+/* bms.stale_after_ms of the configuration in force (cached per configuration generation). */
+int rest_stale_after_ms(struct rest_api *api);
 
 /* A heap copy of the current system (free() it), or NULL with a 500 in *rs. */
 struct bmsgw_system *rest_system_copy(struct rest_api *api, struct rest_response *rs);

@@ -18,18 +18,6 @@
 #include "bmsgw/victron.h"
 #include "bmsgw/web_metrics.h"
 
-static int stale_after_ms(struct rest_api *api)
-{
-    struct bmsgw_config *cfg = malloc(sizeof(*cfg));
-    int v = 3000;
-    if (cfg) {
-        config_store_get(api->app->config, cfg);
-        v = cfg->bms.stale_after_ms;
-        free(cfg);
-    }
-    return v;
-}
-
 void rest_h_status(struct rest_api *api, const struct rest_request *rq, json_t *body,
                    struct rest_response *rs)
 {
@@ -41,7 +29,7 @@ void rest_h_status(struct rest_api *api, const struct rest_request *rq, json_t *
     struct status_json_opts o = {
         .now_ms = clock_mono_ms(),
         .now_real_ms = clock_real_ms(),
-        .stale_after_ms = stale_after_ms(api),
+        .stale_after_ms = rest_stale_after_ms(api),
         .control = &ctl,
     };
     rest_ok(rs, status_to_json(sys, &o));
@@ -106,7 +94,7 @@ void rest_h_prometheus(struct rest_api *api, const struct rest_request *rq, json
     if (!sys)
         return;
     size_t len = 0;
-    char *text = web_metrics_prometheus(&m, sys, clock_mono_ms(), stale_after_ms(api), &len);
+    char *text = web_metrics_prometheus(&m, sys, clock_mono_ms(), rest_stale_after_ms(api), &len);
     free(sys);
     if (!text) {
         rest_error(rs, 500, NULL, "out of memory");
