@@ -4,6 +4,7 @@
 // usage: node rest.test.mjs BUILD_DIR SOURCE_DIR
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -299,6 +300,33 @@ describe('alerts', () => {
     assert.equal(r.status, 200);
     assert.deepEqual((await d.req('GET', '/api/alerts/history')).json, []);
     assert.equal((await offline()).id, a.id); // the active one stays
+  });
+});
+
+describe('connection limit', () => {
+  const d = new Daemon({ http: 'max_connections = 4; request_timeout_s = 30;' });
+  before(() => d.start());
+  after(async () => {
+    await d.stop();
+    d.cleanup();
+  });
+
+  it('holds connections beyond http.max_connections back until one goes', async () => {
+    const held = [];
+    for (let i = 0; i < 4; i++) {
+      const s = net.connect({ port: d.httpPort, host: '127.0.0.1' });
+      await new Promise((r) => s.once('connect', r));
+      s.write('GET /api/status HTTP/1.1\r\nHost: x\r\n'); // an unfinished request holds it
+      held.push(s);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    const fifth = rawHttp(d.httpPort, 'GET /api/event-bus/metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 10000);
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const s of held) s.destroy();
+    const r = await fifth;
+    assert.match(r.text, /^HTTP\/1\.1 200 /);
+    assert.ok(Date.now() - t0 >= 1400, 'the fifth connection was served while four were held');
   });
 });
 
