@@ -14,21 +14,28 @@ import { after, before, describe, it } from 'node:test';
 import { DESKTOP, PHONE, SECTIONS, launch, openPage, section, shot } from './browser.mjs';
 import { Daemon, Simulator, waitFor } from './harness.mjs';
 
-describe('dashboard without a battery', () => {
-  const d = new Daemon({ extra: 'alarms = { debounce_ms = 200; };\n' });
-  let browser;
+// A daemon and a browser for the tests of one describe block (started before, stopped after).
+function daemonWithBrowser(opts) {
+  const d = new Daemon(opts);
+  const ctx = { d, browser: null };
   before(async () => {
     await d.start();
-    browser = await launch(d.dir);
+    ctx.browser = await launch(d.dir);
   });
   after(async () => {
-    if (browser) await browser.close();
+    if (ctx.browser) await ctx.browser.close();
     await d.stop();
     d.cleanup();
   });
+  return ctx;
+}
+
+describe('dashboard without a battery', () => {
+  const ctx = daemonWithBrowser({ extra: 'alarms = { debounce_ms = 200; };\n' });
+  const { d } = ctx;
 
   it('loads, connects and says that no BMS delivers data', async () => {
-    const page = await openPage(browser, d.base + '/');
+    const page = await openPage(ctx.browser, d.base + '/');
     await page.waitForSelector('#conn[data-state="stale"], #conn[data-state="live"]', { timeout: 10000 });
     await page.waitForFunction(() => document.getElementById('ov-state').textContent === 'offline');
     assert.match(await page.textContent('#ov-banner'), /No TinyBMS delivers data/);
@@ -39,7 +46,7 @@ describe('dashboard without a battery', () => {
   });
 
   it('shows an alert and acknowledges it after asking for the token', async () => {
-    const page = await openPage(browser, d.base + '/#alerts');
+    const page = await openPage(ctx.browser, d.base + '/#alerts');
     const row = page.locator('#alerts-active tr', { hasText: "No fresh data from string 1 'house'" });
     await row.waitFor({ timeout: 10000 });
     assert.equal(await page.textContent('#alert-count'), '1');
@@ -56,7 +63,7 @@ describe('dashboard without a battery', () => {
   });
 
   it('shows the server\'s message at a refused setting', async () => {
-    const page = await openPage(browser, d.base + '/#settings');
+    const page = await openPage(ctx.browser, d.base + '/#settings');
     await page.evaluate((t) => localStorage.setItem('bmsgw-token', t), d.token);
     await page.reload();
     await page.click('details[data-group="bms"] > summary');
@@ -77,7 +84,7 @@ describe('dashboard without a battery', () => {
 
   it('photographs every section on a desktop and a phone', async () => {
     for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
-      const page = await openPage(browser, d.base + '/', viewport);
+      const page = await openPage(ctx.browser, d.base + '/', viewport);
       await page.waitForSelector('#conn[data-state="stale"], #conn[data-state="live"]');
       for (const name of SECTIONS) {
         await section(page, name);
@@ -94,20 +101,11 @@ describe('dashboard without a battery', () => {
 });
 
 describe('dashboard with http.read_requires_token', () => {
-  const d = new Daemon({ http: 'read_requires_token = true;' });
-  let browser;
-  before(async () => {
-    await d.start();
-    browser = await launch(d.dir);
-  });
-  after(async () => {
-    if (browser) await browser.close();
-    await d.stop();
-    d.cleanup();
-  });
+  const ctx = daemonWithBrowser({ http: 'read_requires_token = true;' });
+  const { d } = ctx;
 
   it('asks for the token before showing anything, then goes live', async () => {
-    const page = await openPage(browser, d.base + '/');
+    const page = await openPage(ctx.browser, d.base + '/');
     await page.waitForSelector('#token-dialog[open]', { timeout: 10000 });
     await page.fill('#token-input', 'not-the-token-at-all');
     await page.click('#token-ok');
