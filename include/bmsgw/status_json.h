@@ -15,7 +15,8 @@
  * name carries its unit; strings, cells and sensors are numbered from 1 as people count them
  * (string null = the whole system). A value that is not known is null, never 0 or -3276.8.
  *
- * Shape (see docs/rest-api.md): generation, time_ms, age_ms, stale, system{...}, energy{...},
+ * Shape (see docs/rest-api.md): generation, time_ms, age_ms (of the battery data),
+ * snapshot_age_ms (of the commit that made this generation), stale, system{...}, energy{...},
  * limits{...}, alarms[...], control{...}, can{...}, strings[{..., cells_mv[], temperatures_c[],
  * link{...}}].
  */

@@ -300,6 +300,7 @@ json_t *status_to_json(const struct bmsgw_system *sys, const struct status_json_
     json_object_set_new(root, "generation", json_integer((json_int_t)sys->generation));
     json_object_set_new(root, "time_ms", json_integer(o->now_real_ms));
     json_object_set_new(root, "age_ms", age == INT64_MAX ? json_null() : json_integer(age));
+    json_object_set_new(root, "snapshot_age_ms", age_or_null(o->now_ms, sys->updated_ms));
     json_object_set_new(root, "stale", json_boolean(stale));
     json_object_set_new(root, "system", system_json(sys, stale));
     json_object_set_new(root, "energy",

@@ -20,6 +20,7 @@ static struct bmsgw_system *make_system(void)
     struct bmsgw_system *sys = calloc(1, sizeof(*sys));
     assert_non_null(sys);
     sys->generation = 42;
+    sys->updated_ms = NOW - 30;
     sys->string_count = 2;
     struct bmsgw_string *a = &sys->strings[0], *b = &sys->strings[1];
     strcpy(a->name, "house");
@@ -92,6 +93,7 @@ static void test_system_values_and_units(void **state)
     json_t *j = encode(sys);
     assert_int_equal(json_integer_value(path(j, "generation", NULL)), 42);
     assert_int_equal(json_integer_value(path(j, "age_ms", NULL)), 120);
+    assert_int_equal(json_integer_value(path(j, "snapshot_age_ms", NULL)), 30);
     assert_false(json_is_true(path(j, "stale", NULL)));
     json_t *s = path(j, "system", NULL);
     assert_string_equal(json_string_value(json_object_get(s, "state")), "discharging");
