@@ -24,7 +24,8 @@ struct snapshot;
  * reader lock). It may keep state in ctx: only one writer runs at a time. */
 typedef void (*snapshot_composer_fn)(struct bmsgw_system *staging, int64_t now_ms, void *ctx);
 
-/* Called after every commit, outside every lock, from the writer's thread. Must not block. */
+/* Called after every commit, outside the data locks, from the writer's thread. Must not block
+ * and must not add or remove watchers. */
 typedef void (*snapshot_watch_fn)(uint64_t generation, void *ctx);
 
 #define SNAPSHOT_MAX_WATCHERS 16
@@ -38,6 +39,7 @@ void snapshot_set_composer(struct snapshot *s, snapshot_composer_fn fn, void *ct
 
 /* 0, or -ENOSPC when SNAPSHOT_MAX_WATCHERS are registered. */
 int snapshot_watch_add(struct snapshot *s, snapshot_watch_fn fn, void *ctx);
+/* Returns once no call of fn with ctx is in flight: ctx may be freed afterwards. */
 void snapshot_watch_remove(struct snapshot *s, snapshot_watch_fn fn, void *ctx);
 
 /* Copy the current system into *out; returns its generation. */

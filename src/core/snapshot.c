@@ -23,7 +23,7 @@ struct snapshot {
     struct bmsgw_system *staging;
     snapshot_composer_fn composer;
     void *composer_ctx;
-    pthread_mutex_t watch_lock;
+    pthread_rwlock_t watch_lock; /* read: callbacks in flight; write: add/remove */
     struct watcher watchers[SNAPSHOT_MAX_WATCHERS];
     int nwatchers;
 };
@@ -44,7 +44,7 @@ struct snapshot *snapshot_new(void)
     clock_cond_init(&s->changed);
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->writer, NULL);
-    pthread_mutex_init(&s->watch_lock, NULL);
+    pthread_rwlock_init(&s->watch_lock, NULL);
     return s;
 }
 
@@ -54,7 +54,7 @@ void snapshot_free(struct snapshot *s)
         return;
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->writer);
-    pthread_mutex_destroy(&s->watch_lock);
+    pthread_rwlock_destroy(&s->watch_lock);
     pthread_cond_destroy(&s->changed);
     free(s->current);
     free(s->staging);
@@ -72,25 +72,25 @@ void snapshot_set_composer(struct snapshot *s, snapshot_composer_fn fn, void *ct
 int snapshot_watch_add(struct snapshot *s, snapshot_watch_fn fn, void *ctx)
 {
     int rc = -ENOSPC;
-    pthread_mutex_lock(&s->watch_lock);
+    pthread_rwlock_wrlock(&s->watch_lock);
     if (s->nwatchers < SNAPSHOT_MAX_WATCHERS) {
         s->watchers[s->nwatchers++] = (struct watcher){ .fn = fn, .ctx = ctx };
         rc = 0;
     }
-    pthread_mutex_unlock(&s->watch_lock);
+    pthread_rwlock_unlock(&s->watch_lock);
     return rc;
 }
 
 void snapshot_watch_remove(struct snapshot *s, snapshot_watch_fn fn, void *ctx)
 {
-    pthread_mutex_lock(&s->watch_lock);
+    pthread_rwlock_wrlock(&s->watch_lock); /* waits for callbacks in flight */
     for (int i = 0; i < s->nwatchers; i++) {
         if (s->watchers[i].fn == fn && s->watchers[i].ctx == ctx) {
             s->watchers[i] = s->watchers[--s->nwatchers];
             break;
         }
     }
-    pthread_mutex_unlock(&s->watch_lock);
+    pthread_rwlock_unlock(&s->watch_lock);
 }
 
 uint64_t snapshot_copy(struct snapshot *s, struct bmsgw_system *out)
@@ -138,13 +138,10 @@ struct bmsgw_system *snapshot_write_begin(struct snapshot *s)
 
 static void notify_watchers(struct snapshot *s, uint64_t gen)
 {
-    struct watcher w[SNAPSHOT_MAX_WATCHERS];
-    pthread_mutex_lock(&s->watch_lock);
-    int n = s->nwatchers;
-    memcpy(w, s->watchers, sizeof(w[0]) * (size_t)n);
-    pthread_mutex_unlock(&s->watch_lock);
-    for (int i = 0; i < n; i++)
-        w[i].fn(gen, w[i].ctx);
+    pthread_rwlock_rdlock(&s->watch_lock);
+    for (int i = 0; i < s->nwatchers; i++)
+        s->watchers[i].fn(gen, s->watchers[i].ctx);
+    pthread_rwlock_unlock(&s->watch_lock);
 }
 
 uint64_t snapshot_write_commit(struct snapshot *s, int64_t now_ms)

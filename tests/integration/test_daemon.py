@@ -55,15 +55,36 @@ class Notify:
         self.sock.close()
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def shipped_text(state):
+    """The shipped file with state_dir in folder and free ports instead of the well-known ones
+    (other programs on this machine may hold those); everything else as shipped."""
+    with open(SHIPPED) as f:
+        text = f.read()
+    subs = [('#state_dir = "/var/lib/bmsgw";', f'state_dir = "{state}";'),
+            ("#port = 8080;", f"port = {free_port()};"),
+            ("#port = 8081;", f"port = {free_port()};"),
+            ('{ map = "mega"; port = 502; }', f'{{ map = "mega"; port = {free_port()}; }}'),
+            ('{ map = "tescom"; port = 1502; }', f'{{ map = "tescom"; port = {free_port()}; }}')]
+    for old, new in subs:
+        if text.count(old) != 1:
+            raise AssertionError(f"the shipped config no longer has exactly one {old!r}")
+        text = text.replace(old, new)
+    return text
+
+
 def write_config(folder, text=None):
-    """The shipped file with state_dir in folder, or text (a whole config) when given."""
+    """The shipped file (see shipped_text), or text (a whole config) when given."""
     state = os.path.join(folder, "state")
     os.makedirs(state, exist_ok=True)
     path = os.path.join(folder, "bmsgw.conf")
     if text is None:
-        with open(SHIPPED) as f:
-            text = f.read()
-        text = text.replace('#state_dir = "/var/lib/bmsgw";', f'state_dir = "{state}";')
+        text = shipped_text(state)
     else:
         text = f'state_dir = "{state}";\n' + text
     with open(path, "w") as f:

@@ -160,6 +160,44 @@ static void test_watchers(void **state)
     snapshot_free(s);
 }
 
+struct slow_watch {
+    atomic_bool entered;
+    atomic_bool finished;
+};
+
+static void watch_slow(uint64_t gen, void *ctx)
+{
+    struct slow_watch *w = ctx;
+    (void)gen;
+    atomic_store(&w->entered, true);
+    clock_sleep_ms(80);
+    atomic_store(&w->finished, true);
+}
+
+static void *commit_once(void *arg)
+{
+    snapshot_write_begin(arg);
+    snapshot_write_commit(arg, 1);
+    return NULL;
+}
+
+/* A watcher's context may be freed once remove returns: remove waits for a call in flight. */
+static void test_watch_remove_waits_for_callback(void **state)
+{
+    (void)state;
+    struct snapshot *s = snapshot_new();
+    struct slow_watch w = { false, false };
+    pthread_t th;
+    snapshot_watch_add(s, watch_slow, &w);
+    pthread_create(&th, NULL, commit_once, s);
+    while (!atomic_load(&w.entered))
+        clock_sleep_ms(1);
+    snapshot_watch_remove(s, watch_slow, &w);
+    assert_true(atomic_load(&w.finished));
+    pthread_join(th, NULL);
+    snapshot_free(s);
+}
+
 /*
  * Torn-read test: the writer makes every update internally consistent (all cells, sensors,
  * string values and the aggregate carry the same stamp derived from the generation); readers
@@ -270,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_wait_times_out),
         cmocka_unit_test(test_wait_wakes_on_commit),
         cmocka_unit_test(test_watchers),
+        cmocka_unit_test(test_watch_remove_waits_for_callback),
         cmocka_unit_test(test_torn_detector_detects),
         cmocka_unit_test(test_no_torn_reads),
     };
