@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /*
  * A map is a table of declared address ranges and of typed fields. A field is `count` values of
@@ -240,6 +241,9 @@ struct mbmap_write {
 int mbmap_write_decode(const struct mbmap_image *img, int table, unsigned addr, unsigned qty,
                        const uint16_t *regs, const uint8_t *bits, bool sim, struct mbmap_write *out,
                        unsigned max_out, unsigned *n);
+
+/* The reference of every map in Markdown (docs/modbus-maps.md). */
+void mbmap_write_markdown(FILE *out);
 
 /* Names of enums, for messages: "holding/input registers", "int32", "illegal data address". */
 const char *mbmap_table_name(int table);

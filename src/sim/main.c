@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bmsgw-build.h"
+#include "bmsgw/sim_devices.h"
 #include "bmsgw/tinybms_sim.h"
 
 struct sim_mode {
@@ -15,6 +16,10 @@ struct sim_mode {
 /* The device modes, in the order of the usage text. */
 static const struct sim_mode modes[] = {
     { "tinybms", "a TinyBMS answering Modbus RTU on a serial device or a PTY", sim_tinybms_main },
+    { "mega", "a mega BMS (4992 cells, 2304 sensors) on Modbus TCP", sim_mega_main },
+    { "tescom", "a Tescom BMS (arms of batteries) on Modbus TCP", sim_tescom_main },
+    { "pack12s", "a 12S pack with protections and commands on Modbus TCP", sim_pack12s_main },
+    { "testpattern", "every Modbus data type, advancing each second", sim_testpattern_main },
 };
 
 static void usage(FILE *out)
