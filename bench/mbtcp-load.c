@@ -154,11 +154,9 @@ static int run(const struct opts *o, int *idle_fd, struct conn *cs, uint32_t *hi
     return 0;
 }
 
-int main(int argc, char **argv)
+/* Returns 0, or 2 after printing the usage. */
+static int parse_args(int argc, char **argv, struct opts *o)
 {
-    struct opts o = {
-        .host = "127.0.0.1", .conns = 1, .seconds = 5, .warmup = 0.5, .addr = 1010, .qty = 125
-    };
     static const struct option lo[] = {
         { "host", 1, NULL, 'H' }, { "port", 1, NULL, 'p' },    { "conns", 1, NULL, 'c' },
         { "idle", 1, NULL, 'i' }, { "seconds", 1, NULL, 's' }, { "warmup", 1, NULL, 'w' },
@@ -166,41 +164,33 @@ int main(int argc, char **argv)
     };
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        switch (c) {
-        case 'H':
-            o.host = optarg;
-            break;
-        case 'p':
-            o.port = atoi(optarg);
-            break;
-        case 'c':
-            o.conns = atoi(optarg);
-            break;
-        case 'i':
-            o.idle = atoi(optarg);
-            break;
-        case 's':
-            o.seconds = atof(optarg);
-            break;
-        case 'w':
-            o.warmup = atof(optarg);
-            break;
-        case 'a':
-            o.addr = (unsigned)atoi(optarg);
-            break;
-        case 'q':
-            o.qty = (unsigned)atoi(optarg);
-            break;
-        default:
-            fprintf(stderr, "usage: mbtcp-load --port N [--conns N] [--idle N] [--seconds S]\n");
-            return 2;
-        }
+        if (c == 'H')
+            o->host = optarg;
+        else if (c == 's' || c == 'w')
+            *(c == 's' ? &o->seconds : &o->warmup) = atof(optarg);
+        else if (c == 'p' || c == 'c' || c == 'i')
+            *(c == 'p' ? &o->port : c == 'c' ? &o->conns : &o->idle) = atoi(optarg);
+        else if (c == 'a' || c == 'q')
+            *(c == 'a' ? &o->addr : &o->qty) = (unsigned)atoi(optarg);
+        else
+            goto usage;
     }
-    if (o.port <= 0 || o.conns < 1 || o.conns > 4096 || o.idle < 0 || o.idle > 16384 || o.qty < 1 ||
-        o.qty > 125 || o.seconds <= 0 || o.seconds > 60) {
-        fprintf(stderr, "mbtcp-load: bad arguments\n");
+    if (o->port > 0 && o->conns >= 1 && o->conns <= 4096 && o->idle >= 0 && o->idle <= 16384 &&
+        o->qty >= 1 && o->qty <= 125 && o->seconds > 0 && o->seconds <= 60)
+        return 0;
+usage:
+    fprintf(stderr, "usage: mbtcp-load --port N [--conns 1..4096] [--idle 0..16384] "
+                    "[--seconds 0..60] [--warmup S] [--addr A] [--qty 1..125] [--host IPv4]\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o = {
+        .host = "127.0.0.1", .conns = 1, .seconds = 5, .warmup = 0.5, .addr = 1010, .qty = 125
+    };
+    if (parse_args(argc, argv, &o))
         return 2;
-    }
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) { /* idle connections need descriptors */
         rl.rlim_cur = rl.rlim_max;
