@@ -227,6 +227,8 @@ struct mbmap_pack12s_src {
 
 /* Address of a command register. */
 unsigned mbmap_pack12s_cmd_addr(enum mbmap_pack12s_cmd c);
+/* The command register a decoded write goes to, or -1 when it is not one. */
+int mbmap_pack12s_cmd_of(const struct mbmap_write *w);
 
 /* From the snapshot (the whole system as one pack; cell and sensor numbers across strings).
  * Status: charging/discharging/idle from the current, balancing from the cells, forced

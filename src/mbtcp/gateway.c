@@ -139,19 +139,16 @@ static int write_pack12s(struct mbtcp_gateway *g, const struct mbmap_write *w, u
                          int64_t now_ms)
 {
     for (unsigned k = 0; k < n; k++) {
-        long addr = mbmap_field_addr(w[k].field, w[k].group, w[k].item);
-        for (unsigned c = 0; c < MBMAP_PACK12S_CMD_COUNT; c++) {
-            if (mbmap_pack12s_cmd_addr(c) != (unsigned long)addr)
-                continue;
-            g->cmd[c] = (uint16_t)w[k].value;
-            bool on = g->cmd[c] != 0;
-            if (c == MBMAP_PACK12S_CMD03 && on) {
-                set_block(g, CONTROL_CHARGE, true, "pack12s cmd03", now_ms);
-                set_block(g, CONTROL_DISCHARGE, true, "pack12s cmd03", now_ms);
-            } else if (c == MBMAP_PACK12S_CMD02 && on) {
-                set_block(g, CONTROL_CHARGE, false, "pack12s cmd02", now_ms);
-                set_block(g, CONTROL_DISCHARGE, false, "pack12s cmd02", now_ms);
-            }
+        int c = mbmap_pack12s_cmd_of(&w[k]);
+        if (c < 0)
+            return MBMAP_EX_ILLEGAL_ADDRESS;
+        g->cmd[c] = (uint16_t)w[k].value;
+        if (c == MBMAP_PACK12S_CMD03 && g->cmd[c]) {
+            set_block(g, CONTROL_CHARGE, true, "pack12s cmd03", now_ms);
+            set_block(g, CONTROL_DISCHARGE, true, "pack12s cmd03", now_ms);
+        } else if (c == MBMAP_PACK12S_CMD02 && g->cmd[c]) {
+            set_block(g, CONTROL_CHARGE, false, "pack12s cmd02", now_ms);
+            set_block(g, CONTROL_DISCHARGE, false, "pack12s cmd02", now_ms);
         }
     }
     return MBMAP_EX_NONE;

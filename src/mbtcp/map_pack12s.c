@@ -161,6 +161,17 @@ unsigned mbmap_pack12s_cmd_addr(enum mbmap_pack12s_cmd c)
     return (unsigned)c < MBMAP_PACK12S_CMD_COUNT ? cmd_addr[c] : 0;
 }
 
+int mbmap_pack12s_cmd_of(const struct mbmap_write *w)
+{
+    long addr = mbmap_field_addr(w->field, w->group, w->item);
+    if (w->field->table != MBMAP_REGS)
+        return -1;
+    for (int c = 0; c < MBMAP_PACK12S_CMD_COUNT; c++)
+        if ((long)cmd_addr[c] == addr)
+            return c;
+    return -1;
+}
+
 /* ---- from the snapshot --------------------------------------------------------------------- */
 
 /* 1-based number of a position counted across the strings (cells or sensors). */

@@ -179,21 +179,19 @@ void sim_pack12s_source(const struct sim_pack12s *s, struct mbmap_pack12s_src *o
 int sim_pack12s_write(struct sim_pack12s *s, const struct mbmap_write *w, unsigned n)
 {
     for (unsigned k = 0; k < n; k++) {
-        long addr = mbmap_field_addr(w[k].field, w[k].group, w[k].item);
-        for (unsigned c = 0; c < MBMAP_PACK12S_CMD_COUNT; c++) {
-            if ((long)mbmap_pack12s_cmd_addr(c) != addr)
-                continue;
-            uint16_t v = (uint16_t)w[k].value;
-            s->cmd[c] = v;
-            if (c == MBMAP_PACK12S_CMD03 && v)
-                s->power_off = true;
-            else if (c == MBMAP_PACK12S_CMD02 && v)
-                s->power_off = false;
-            else if (c == MBMAP_PACK12S_CMD06 && v)
-                s->release_until_s = s->t_s + RELEASE_S;
-            else if (c == MBMAP_PACK12S_CMD04)
-                s->balance_mode = v == 1;
-        }
+        int c = mbmap_pack12s_cmd_of(&w[k]);
+        if (c < 0)
+            return MBMAP_EX_ILLEGAL_ADDRESS;
+        uint16_t v = (uint16_t)w[k].value;
+        s->cmd[c] = v;
+        if (c == MBMAP_PACK12S_CMD03 && v)
+            s->power_off = true;
+        else if (c == MBMAP_PACK12S_CMD02 && v)
+            s->power_off = false;
+        else if (c == MBMAP_PACK12S_CMD06 && v)
+            s->release_until_s = s->t_s + RELEASE_S;
+        else if (c == MBMAP_PACK12S_CMD04)
+            s->balance_mode = v == 1;
     }
     /* a command acts at once: the pack re-decides and the registers show it */
     s->current_a = allowed_current(s, s->walk_a);

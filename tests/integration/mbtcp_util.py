@@ -2,6 +2,7 @@
 """Helpers for the Modbus TCP conformance tests: free ports, readiness, clients nobody here wrote
 (Debian's pymodbus and mbpoll) and a raw socket client for what those cannot send."""
 import re
+import signal
 import socket
 import struct
 import subprocess
@@ -36,6 +37,18 @@ def wait_port(port, timeout, proc=None):
         except OSError:
             time.sleep(0.02)
     raise AssertionError(f"nothing listens on port {port} after {timeout} s")
+
+
+def stop_process(proc, timeout=10):
+    """SIGTERM, then SIGKILL after timeout seconds; returns the exit status."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
 
 
 class ModbusError(Exception):

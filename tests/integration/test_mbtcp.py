@@ -21,7 +21,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mbtcp_checks import (DEVICE_FAILURE, ILLEGAL_ADDRESS, ILLEGAL_FUNCTION,  # noqa: E402
                           ILLEGAL_VALUE, TARGET, RangeEdgeChecks, TestPatternChecks)
-from mbtcp_util import Client, f32, f64, free_ports, mbpoll, s32, wait_port  # noqa: E402
+from mbtcp_util import (Client, f32, f64, free_ports, mbpoll, s32, stop_process,  # noqa: E402
+                        wait_port)
 
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
 SELECT = sys.argv[3:]
@@ -63,15 +64,9 @@ class Daemon:
         raise AssertionError(f"no {needle!r} in the log:\n{self.text()}")
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        rc = stop_process(self.proc)
         self.log.close()
-        return self.proc.returncode
+        return rc
 
 
 class DaemonMaps(TestPatternChecks, RangeEdgeChecks, unittest.TestCase):

@@ -8,7 +8,6 @@ usage: test_mbtcp_live.py BUILD_DIR SOURCE_DIR [TestName...]
 """
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -17,7 +16,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mbtcp_checks import DEVICE_FAILURE  # noqa: E402
-from mbtcp_util import Client, f32, free_ports, s16, s32, u32, wait_port  # noqa: E402
+from mbtcp_util import (Client, f32, free_ports, s16, s32, stop_process, u32,  # noqa: E402
+                        wait_port)
 from tinybms_wire import Simulator, wait_until  # noqa: E402
 
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
@@ -62,9 +62,7 @@ class Live(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        if cls.proc.poll() is None:
-            cls.proc.send_signal(signal.SIGTERM)
-            cls.proc.wait(10)
+        stop_process(cls.proc)
         cls.log.close()
         cls.sim.stop()
         rc = cls.proc.returncode

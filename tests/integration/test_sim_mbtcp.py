@@ -7,7 +7,6 @@ shared conformance checks (every function code, exceptions at every range edge, 
 usage: test_sim_mbtcp.py BUILD_DIR SOURCE_DIR [TestClass...]
 """
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,7 +15,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mbtcp_checks import (ILLEGAL_ADDRESS, ILLEGAL_FUNCTION, ILLEGAL_VALUE,  # noqa: E402
                           TARGET, REG_RANGES, RangeEdgeChecks, TestPatternChecks, consistent)
-from mbtcp_util import Client, f32, free_ports, mbpoll, s16, s32, u32, wait_port  # noqa: E402
+from mbtcp_util import (Client, f32, free_ports, mbpoll, s16, s32, stop_process,  # noqa: E402
+                        u32, wait_port)
 
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
 SELECT = sys.argv[3:]
@@ -36,16 +36,10 @@ class Sim:
             raise
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        rc = stop_process(self.proc)
         out = self.proc.stdout.read()
         self.proc.stdout.close()
-        return self.proc.returncode, out
+        return rc, out
 
 
 class SimDevices(TestPatternChecks, RangeEdgeChecks, unittest.TestCase):
