@@ -36,13 +36,22 @@ bool mbpdu_is_write(uint8_t fc)
            fc == MBPDU_WRITE_REGISTERS;
 }
 
-/* Declared, and not refused for staleness. Returns an exception code or 0. */
-static int check_read(const struct mbpdu_target *t, int table, unsigned addr, unsigned qty)
+/* A read request's length, quantity, addresses and staleness. Returns the exception code or 0
+ * with *addr and *qty set. */
+static int check_read(const struct mbpdu_target *t, const uint8_t *req, size_t len, int table,
+                      unsigned *addr, unsigned *qty)
 {
     unsigned any, all;
-    if (addr + qty > MBMAP_ADDR_SPACE)
+    unsigned max = table == MBMAP_REGS ? MBMAP_MAX_READ_REGS : MBMAP_MAX_READ_BITS;
+    if (len != 5)
+        return MBMAP_EX_ILLEGAL_VALUE;
+    *addr = be16(req + 1);
+    *qty = be16(req + 3);
+    if (*qty < 1 || *qty > max)
+        return MBMAP_EX_ILLEGAL_VALUE;
+    if (*addr + *qty > MBMAP_ADDR_SPACE)
         return MBMAP_EX_ILLEGAL_ADDRESS;
-    mbmap_image_flags(t->img, table, addr, qty, &any, &all);
+    mbmap_image_flags(t->img, table, *addr, *qty, &any, &all);
     if (!(all & MBMAP_A_DECLARED))
         return MBMAP_EX_ILLEGAL_ADDRESS;
     if ((any & MBMAP_A_LIVE) && t->stale && !t->serve_stale)
@@ -53,13 +62,9 @@ static int check_read(const struct mbpdu_target *t, int table, unsigned addr, un
 static size_t read_bits(const struct mbpdu_target *t, const uint8_t *req, size_t len, uint8_t *resp)
 {
     uint8_t fc = req[0];
-    if (len != 5)
-        return mbpdu_exception(fc, MBMAP_EX_ILLEGAL_VALUE, resp);
-    unsigned addr = be16(req + 1), qty = be16(req + 3);
-    if (qty < 1 || qty > MBMAP_MAX_READ_BITS)
-        return mbpdu_exception(fc, MBMAP_EX_ILLEGAL_VALUE, resp);
     int table = fc == MBPDU_READ_COILS ? MBMAP_COILS : MBMAP_DISCRETE;
-    int ex = check_read(t, table, addr, qty);
+    unsigned addr, qty;
+    int ex = check_read(t, req, len, table, &addr, &qty);
     if (ex)
         return mbpdu_exception(fc, (uint8_t)ex, resp);
     unsigned nbytes = (qty + 7) / 8;
@@ -76,12 +81,8 @@ static size_t read_bits(const struct mbpdu_target *t, const uint8_t *req, size_t
 static size_t read_regs(const struct mbpdu_target *t, const uint8_t *req, size_t len, uint8_t *resp)
 {
     uint8_t fc = req[0];
-    if (len != 5)
-        return mbpdu_exception(fc, MBMAP_EX_ILLEGAL_VALUE, resp);
-    unsigned addr = be16(req + 1), qty = be16(req + 3);
-    if (qty < 1 || qty > MBMAP_MAX_READ_REGS)
-        return mbpdu_exception(fc, MBMAP_EX_ILLEGAL_VALUE, resp);
-    int ex = check_read(t, MBMAP_REGS, addr, qty);
+    unsigned addr, qty;
+    int ex = check_read(t, req, len, MBMAP_REGS, &addr, &qty);
     if (ex)
         return mbpdu_exception(fc, (uint8_t)ex, resp);
     const uint16_t *regs = t->img->regs + addr;
