@@ -18,6 +18,9 @@
  */
 int auth_token_load(const char *path, char *out, size_t size, bool *loose);
 
+/* The same without ever creating the file (tools): -ENOENT when it does not exist. */
+int auth_token_read(const char *path, char *out, size_t size, bool *loose);
+
 /* Compare a presented token with the expected one in time that depends only on the expected
  * token's length. */
 bool auth_token_equal(const char *presented, const char *expected);

@@ -62,6 +62,7 @@ enum {
     MBMAP_WRITABLE = 1u << 0,  /* writable where writes are allowed (gateway and simulator) */
     MBMAP_SIM_WRITE = 1u << 1, /* writable in the simulator only (fault injection) */
     MBMAP_ABSENT = 1u << 2,    /* absent_raw marks a value that is not measured */
+    MBMAP_ALARM = 1u << 3,     /* a value other than 0 reports an active alarm or warning */
 };
 
 /* Modbus exception codes. */
@@ -119,6 +120,8 @@ struct mbmap_field {
     int arg;                 /* free for the getter */
     mbmap_get_fn get;
     mbmap_str_fn get_str;
+    const char *const *bit_names; /* a bit-field register: names of bits 0..15 (NULL entries
+                                     unused); NULL for a number */
 };
 
 struct mbmap {
@@ -173,6 +176,14 @@ struct mbmap_span {
 unsigned mbmap_plan_reads(const struct mbmap *m, int table, unsigned first, unsigned last,
                           unsigned max_qty, struct mbmap_span *out, unsigned max_out);
 
+/* Plan reads of table covering every address a < size with need[a] != 0: each read starts at a
+ * needed address and reaches as far as max_qty and the declared span allow (greedy, which is the
+ * fewest reads), and ends at a needed address. A needed address outside the declared ranges gets
+ * reads of its own run of needed addresses (the device answers them with an exception). Writes
+ * up to max_out spans; returns how many are needed (may exceed max_out). */
+unsigned mbmap_plan_cover(const struct mbmap *m, int table, const uint8_t *need, unsigned size,
+                          unsigned max_qty, struct mbmap_span *out, unsigned max_out);
+
 /* ---- value encoding ------------------------------------------------------------------------ */
 
 /* Encode an engineering value into raw registers (mbmap_field_width() of them) in word order:
@@ -185,6 +196,10 @@ int mbmap_decode(const struct mbmap_field *f, const uint16_t *regs, int word_ord
 /* Decode a string field's registers into buf (stops at the first NUL). Returns buf. */
 const char *mbmap_decode_str(const struct mbmap_field *f, const uint16_t *regs, char *buf,
                              size_t size);
+
+/* The names of the bits set in raw, comma-separated ("charging, balancing"; "" when none, "bit 9"
+ * for a set bit without a name) into buf; returns buf. */
+const char *mbmap_bit_list(const struct mbmap_field *f, unsigned raw, char *buf, size_t size);
 
 /* IEEE 754 half precision (round to nearest even; overflow -> infinity). */
 uint16_t mbmap_half_from_double(double v);

@@ -225,6 +225,17 @@ struct mbmap_pack12s_src {
     uint16_t cmd[MBMAP_PACK12S_CMD_COUNT]; /* the command registers as last written */
 };
 
+/* The cell and sensor numbers that 1448, 1449 and 1453 pack into bytes, put back together
+ * (the inverse of what the map renders from a source). */
+struct mbmap_pack12s_ids {
+    uint16_t max_cell_no; /* 1-based; 0 = none */
+    uint16_t min_cell_no;
+    uint8_t max_temp_id;
+    uint8_t min_temp_id;
+};
+void mbmap_pack12s_ids_decode(uint16_t cell_index_low, uint16_t temp_sensor_ids,
+                              uint16_t cell_index_high, struct mbmap_pack12s_ids *out);
+
 /* Address of a command register. */
 unsigned mbmap_pack12s_cmd_addr(enum mbmap_pack12s_cmd c);
 /* The command register a decoded write goes to, or -1 when it is not one. */

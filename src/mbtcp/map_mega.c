@@ -75,7 +75,8 @@ static bool get_control(const void *src, const struct mbmap_field *f, unsigned g
 #define STATUS(tbl, k, l, a)                                                                       \
     {                                                                                              \
         .key = k, .label = l, .unit = "", .table = tbl, .type = MBMAP_BIT, .addr = a, .count = 1,  \
-        .arg = a, .get = get_status                                                                \
+        .arg = a, .get = get_status,                                                               \
+        .flags = (a) == MBMAP_MEGA_ALARM || (a) == MBMAP_MEGA_WARNING ? MBMAP_ALARM : 0            \
     }
 
 #define CONTROL(k, l, a, n)                                                                        \

@@ -81,6 +81,17 @@ static bool get_cmd(const void *src, const struct mbmap_field *f, unsigned g, un
 static const uint16_t cmd_addr[MBMAP_PACK12S_CMD_COUNT] = { 1596, 1598,  1599, 1642,
                                                             6452, 10077, 15115 };
 
+/* Names of the bits of 1451 and 1452 (spec order). */
+static const char *const status_names[16] = {
+    "charging",  "discharging",      "idle",       "balancing",
+    "precharge", "forced power-off", "protection", "permanent lock",
+};
+static const char *const alarm_names[16] = {
+    "cell over-voltage", "cell under-voltage",         "over-temperature",
+    "under-temperature", "charge over-current",        "discharge over-current",
+    "imbalance",         "severe over-voltage (lock)", "data stale",
+};
+
 static const struct mbmap_field fields[] = {
     VALUE("nominal_capacity", "nominal capacity", "Ah", 1440, MBMAP_U16, 0.1, nominal_ah,
           get_double),
@@ -111,8 +122,27 @@ static const struct mbmap_field fields[] = {
       .count = 1,
       .get = get_temp_ids },
     VALUE("soh", "SOH", "%", 1450, MBMAP_U16, 0.01, soh_pct, get_double),
-    VALUE("status", "working status bits", "", 1451, MBMAP_U16, 1, status_bits, get_u16),
-    VALUE("alarms", "alarm bits", "", 1452, MBMAP_U16, 1, alarm_bits, get_u16),
+    { .key = "status",
+      .label = "working status bits",
+      .unit = "",
+      .table = MBMAP_REGS,
+      .type = MBMAP_U16,
+      .addr = 1451,
+      .count = 1,
+      .arg = OFF(status_bits),
+      .get = get_u16,
+      .bit_names = status_names },
+    { .key = "alarms",
+      .label = "alarm bits",
+      .unit = "",
+      .table = MBMAP_REGS,
+      .type = MBMAP_U16,
+      .flags = MBMAP_ALARM,
+      .addr = 1452,
+      .count = 1,
+      .arg = OFF(alarm_bits),
+      .get = get_u16,
+      .bit_names = alarm_names },
     { .key = "cell_index_high",
       .label = "max/min voltage cell index (high bytes)",
       .unit = "",
@@ -260,4 +290,13 @@ void mbmap_pack12s_from_system(struct mbmap_pack12s_src *out, const struct bmsgw
     out->alarm_bits = alarm_bits(sys, stale);
     if (cmd)
         memcpy(out->cmd, cmd, sizeof(out->cmd));
+}
+
+void mbmap_pack12s_ids_decode(uint16_t cell_index_low, uint16_t temp_sensor_ids,
+                              uint16_t cell_index_high, struct mbmap_pack12s_ids *out)
+{
+    out->max_cell_no = (uint16_t)((cell_index_high & 0xff00) | (cell_index_low >> 8));
+    out->min_cell_no = (uint16_t)((cell_index_high & 0xff) << 8 | (cell_index_low & 0xff));
+    out->max_temp_id = (uint8_t)(temp_sensor_ids >> 8);
+    out->min_temp_id = (uint8_t)(temp_sensor_ids & 0xff);
 }

@@ -102,7 +102,8 @@ static bool get_battery_status(const void *src, const struct mbmap_field *f, uns
     {                                                                                              \
         .key = k, .label = l, .unit = "", .table = MBMAP_REGS, .type = MBMAP_U16,                  \
         .addr = ALARM_BASE + (n), .count = 1, .groups = MBMAP_TESCOM_ARMS,                         \
-        .group_stride = ALARM_STRIDE, .group_label = "arm", .arg = n, .get = get_arm_alarm         \
+        .group_stride = ALARM_STRIDE, .group_label = "arm", .flags = MBMAP_ALARM, .arg = n,        \
+        .get = get_arm_alarm                                                                       \
     }
 
 #define BATTERY_ALARM(k, l, n)                                                                     \
@@ -110,7 +111,7 @@ static bool get_battery_status(const void *src, const struct mbmap_field *f, uns
         .key = k, .label = l, .unit = "", .table = MBMAP_REGS, .type = MBMAP_U16,                  \
         .addr = ALARM_BASE + 4 + (n), .count = MBMAP_TESCOM_BATTERIES, .stride = PER_BATTERY,      \
         .groups = MBMAP_TESCOM_ARMS, .group_stride = ALARM_STRIDE, .group_label = "arm",           \
-        .item_label = "battery", .arg = n, .get = get_battery_alarm                                \
+        .item_label = "battery", .flags = MBMAP_ALARM, .arg = n, .get = get_battery_alarm          \
     }
 
 static const struct mbmap_field fields[] = {

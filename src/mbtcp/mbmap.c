@@ -174,6 +174,52 @@ unsigned mbmap_plan_reads(const struct mbmap *m, int table, unsigned first, unsi
     return n;
 }
 
+/* Last address of a read starting at the needed address a: as far as max_qty and the declared
+ * span (or, outside the declared ranges, the run of needed addresses) allow, then back to the
+ * last needed address. */
+static unsigned cover_end(const struct mbmap *m, int table, const uint8_t *need, unsigned size,
+                          unsigned a, unsigned max_qty)
+{
+    const struct mbmap_range *r = range_at(m, table, a);
+    unsigned end = a + max_qty - 1;
+    if (end >= size)
+        end = size - 1;
+    if (r) {
+        unsigned span = span_end(m, table, r);
+        if (span < end)
+            end = span;
+    } else {
+        for (unsigned x = a + 1; x <= end; x++)
+            if (!need[x] || range_at(m, table, x)) {
+                end = x - 1;
+                break;
+            }
+    }
+    while (end > a && !need[end])
+        end--;
+    return end;
+}
+
+unsigned mbmap_plan_cover(const struct mbmap *m, int table, const uint8_t *need, unsigned size,
+                          unsigned max_qty, struct mbmap_span *out, unsigned max_out)
+{
+    unsigned n = 0;
+    if (max_qty == 0)
+        return 0;
+    if (size > MBMAP_ADDR_SPACE)
+        size = MBMAP_ADDR_SPACE;
+    for (unsigned a = 0; a < size; a++) {
+        if (!need[a])
+            continue;
+        unsigned end = cover_end(m, table, need, size, a, max_qty);
+        if (n < max_out)
+            out[n] = (struct mbmap_span){ .addr = (uint16_t)a, .qty = (uint16_t)(end - a + 1) };
+        n++;
+        a = end;
+    }
+    return n;
+}
+
 /* ---- encoding ------------------------------------------------------------------------------ */
 
 uint16_t mbmap_half_from_double(double v)
@@ -354,6 +400,22 @@ static void encode_str(const struct mbmap_field *f, const char *text, uint16_t *
         unsigned lo = 2 * r + 1 < len ? (unsigned char)text[2 * r + 1] : 0;
         regs[r] = (uint16_t)(hi << 8 | lo);
     }
+}
+
+const char *mbmap_bit_list(const struct mbmap_field *f, unsigned raw, char *buf, size_t size)
+{
+    size_t n = 0;
+    if (size)
+        buf[0] = 0;
+    for (unsigned b = 0; b < 16 && n < size; b++) {
+        if (!(raw & (1u << b)))
+            continue;
+        const char *name = f->bit_names ? f->bit_names[b] : NULL;
+        int w = name ? snprintf(buf + n, size - n, "%s%s", n ? ", " : "", name)
+                     : snprintf(buf + n, size - n, "%sbit %u", n ? ", " : "", b);
+        n += w > 0 ? (size_t)w : 0;
+    }
+    return buf;
 }
 
 /* ---- images -------------------------------------------------------------------------------- */

@@ -57,13 +57,17 @@ static int token_parse(char *text, char *out, size_t size)
 
 int auth_token_load(const char *path, char *out, size_t size, bool *loose)
 {
+    int rc = auth_token_read(path, out, size, loose);
+    return rc == -ENOENT ? token_create(path, out, size) : rc;
+}
+
+int auth_token_read(const char *path, char *out, size_t size, bool *loose)
+{
     char *text = NULL;
     size_t len;
     struct stat st;
     *loose = false;
     int rc = persist_read(path, &text, &len, 4096);
-    if (rc == -ENOENT)
-        return token_create(path, out, size);
     if (rc)
         return rc;
     if (stat(path, &st) == 0 && (st.st_mode & 077))
