@@ -35,6 +35,9 @@ struct ctl_items {
 int ctl_items_parse(const char *text, unsigned count, const char *what, struct ctl_items *out,
                     char *err, size_t size);
 
+/* The plural of an item or group label ("cell" -> "cells", "battery" -> "batteries"). */
+const char *ctl_plural(const char *label, char *buf, size_t size);
+
 /* True when item (0-based) is selected. */
 bool ctl_items_has(const struct ctl_items *it, unsigned item);
 

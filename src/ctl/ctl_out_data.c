@@ -120,21 +120,12 @@ static json_t *json_value(const struct ctl_value *v)
     return json_real(ctl_value_rounded(v));
 }
 
-static void plural(const char *label, char *buf, size_t size)
-{
-    size_t n = strlen(label);
-    if (n > 1 && label[n - 1] == 'y' && !strchr("aeiou", label[n - 2]))
-        snprintf(buf, size, "%.*sies", (int)(n - 1), label);
-    else
-        snprintf(buf, size, "%ss", label);
-}
-
 /* The object numbered no in parent.<plural of label>, made when missing (items come in
  * ascending order, so a number above the last one's is new). */
 static json_t *numbered(json_t *parent, const char *label, unsigned no)
 {
     char name[64];
-    plural(label, name, sizeof(name));
+    ctl_plural(label, name, sizeof(name));
     json_t *arr = json_object_get(parent, name);
     if (!arr) {
         arr = json_array();

@@ -9,6 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *ctl_plural(const char *label, char *buf, size_t size)
+{
+    size_t n = strlen(label);
+    if (n > 1 && label[n - 1] == 'y' && !strchr("aeiou", label[n - 2]))
+        snprintf(buf, size, "%.*sies", (int)(n - 1), label);
+    else
+        snprintf(buf, size, "%ss", label);
+    return buf;
+}
+
 /* ---- item ranges --------------------------------------------------------------------------- */
 
 /* A 1-based number at *p (advanced past it); 0 when there is none. */
@@ -43,7 +53,9 @@ static int parse_token(const char *s, const char *e, unsigned count, const char 
     }
     unsigned long bad = first > count ? first : last > count ? last : 0;
     if (bad) {
-        snprintf(err, size, "%s %lu is out of range: the map has %ss 1-%u", what, bad, what, count);
+        char many[48];
+        snprintf(err, size, "%s %lu is out of range: the map has %s 1-%u", what, bad,
+                 ctl_plural(what, many, sizeof(many)), count);
         return -EINVAL;
     }
     if (first > last) {

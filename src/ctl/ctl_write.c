@@ -172,15 +172,15 @@ static int encode_value(struct ctl_session *s, const struct target *t, const cha
         return CTL_EXIT_USAGE;
     }
     double raw = round(v / mbmap_field_scale(f));
-    bool checked = (f->flags & (MBMAP_WRITABLE | MBMAP_SIM_WRITE)) && f->max > f->min;
+    bool checked = (f->flags & (MBMAP_WRITABLE | MBMAP_SIM_WRITE)) && (f->min != 0 || f->max != 0);
     if ((checked && (v < f->min || v > f->max)) ||
         (type_range(f->type, &lo, &hi) && (raw < lo || raw > hi))) {
         if (!checked) {
             lo *= mbmap_field_scale(f);
             hi *= mbmap_field_scale(f);
         }
-        fprintf(s->err, "bmsctl: %s takes %g..%g %s (got %s)\n", name, checked ? f->min : lo,
-                checked ? f->max : hi, f->unit, text);
+        fprintf(s->err, "bmsctl: %s takes %g..%g%s%s (got %s)\n", name, checked ? f->min : lo,
+                checked ? f->max : hi, *f->unit ? " " : "", ctl_unit_text(f->unit), text);
         return CTL_EXIT_USAGE;
     }
     mbmap_encode(f, v, s->o->word_order, regs);

@@ -250,7 +250,7 @@ static void test_decode_pack12s_numbers_and_testpattern_types(void **state)
     mbmap_testpattern_source(&tp, 1700000000, &tsrc);
     fix_render(&mbmap_testpattern, &tsrc, MBMAP_WORDS_ABCD, &img);
     decode_view(&mbmap_testpattern, CTL_CMD_MAIN, NULL, NULL, MBMAP_WORDS_ABCD, &r);
-    assert_int_equal(find(&r, "int16", 0, 0)->value, -16000 + 12345);
+    assert_float_equal(find(&r, "int16", 0, 0)->value, -16000 + 12345, 0);
     assert_int_equal(find(&r, "uint32", 0, 0)->value, 12345);
     assert_float_equal(find(&r, "float32", 0, 0)->value, 0.222 * 12345, 1e-3);
     assert_float_equal(find(&r, "double", 0, 0)->value, 0.444 * 12345, 1e-9);
