@@ -387,31 +387,16 @@ int ctl_query_build(struct ctl_query *q, const struct mbmap *m, const struct ctl
 
 /* The numbers the 12S pack map packs into the bytes of 1448, 1449 and 1453, as values of their
  * own (addressed where their low bytes are). */
+#define PACK_ID(k, l)                                                                              \
+    {                                                                                              \
+        .key = k, .label = l, .unit = "", .table = MBMAP_REGS, .type = MBMAP_U16, .count = 1       \
+    }
+
 static const struct mbmap_field pack_ids[] = {
-    { .key = "max_cell_no",
-      .label = "highest cell",
-      .unit = "",
-      .table = MBMAP_REGS,
-      .type = MBMAP_U16,
-      .count = 1 },
-    { .key = "min_cell_no",
-      .label = "lowest cell",
-      .unit = "",
-      .table = MBMAP_REGS,
-      .type = MBMAP_U16,
-      .count = 1 },
-    { .key = "max_temp_id",
-      .label = "hottest sensor",
-      .unit = "",
-      .table = MBMAP_REGS,
-      .type = MBMAP_U16,
-      .count = 1 },
-    { .key = "min_temp_id",
-      .label = "coldest sensor",
-      .unit = "",
-      .table = MBMAP_REGS,
-      .type = MBMAP_U16,
-      .count = 1 },
+    PACK_ID("max_cell_no", "highest cell"),
+    PACK_ID("min_cell_no", "lowest cell"),
+    PACK_ID("max_temp_id", "hottest sensor"),
+    PACK_ID("min_temp_id", "coldest sensor"),
 };
 
 static int add_pack_ids(struct ctl_values *v, size_t first)

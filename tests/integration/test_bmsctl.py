@@ -62,10 +62,27 @@ def stats(values):
 
 
 class CtlTest(unittest.TestCase):
-    port = None
+    """bmsctl against the simulators in SIMS ((name, mode, args...)); the first one is
+    self.port, read independently through self.c; every bmsctl call names MAP."""
+    MAP = "mega"
+    SIMS = ()
+
+    @classmethod
+    def setUpClass(cls):
+        start(cls, *cls.SIMS)
+        cls.port = next(iter(cls.sims.values()))[1]
+        cls.c = Client(cls.port)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.c.close()
+        stop(cls)
+
+    def ctl(self, *args, port=None):
+        return bmsctl(self.port if port is None else port, "--map", self.MAP, *args)
 
     def run_ok(self, *args):
-        r = bmsctl(self.port, *args)
+        r = self.ctl(*args)
         self.assertEqual(r.returncode, 0, f"bmsctl {args}: {r.stderr}")
         return r.stdout
 
@@ -73,7 +90,7 @@ class CtlTest(unittest.TestCase):
         return json.loads(self.run_ok("--json", *args))
 
     def fails(self, rc, message, *args, port=None):
-        r = bmsctl(self.port if port is None else port, *args)
+        r = self.ctl(*args, port=port)
         self.assertEqual(r.returncode, rc, r.stdout + r.stderr)
         self.assertIn(message, r.stderr)
         return r
@@ -114,17 +131,8 @@ def temp_c(reg):
 
 
 class Mega(CtlTest):
-    @classmethod
-    def setUpClass(cls):
-        start(cls, ("mega", "mega", "--interval-ms", QUIET),
-              ("cdab", "mega", "--interval-ms", QUIET, "--word-order", "cdab", "--read-only"))
-        cls.port = cls.sims["mega"][1]
-        cls.c = Client(cls.port)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.c.close()
-        stop(cls)
+    SIMS = (("mega", "mega", "--interval-ms", QUIET),
+            ("cdab", "mega", "--interval-ms", QUIET, "--word-order", "cdab", "--read-only"))
 
     def main_raw(self, c=None):
         c = c or self.c
@@ -329,16 +337,8 @@ class Mega(CtlTest):
 # ---- Tescom ---------------------------------------------------------------------------------
 
 class Tescom(CtlTest):
-    @classmethod
-    def setUpClass(cls):
-        start(cls, ("tescom", "tescom", "--interval-ms", QUIET))
-        cls.port = cls.sims["tescom"][1]
-        cls.c = Client(cls.port)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.c.close()
-        stop(cls)
+    MAP = "tescom"
+    SIMS = (("tescom", "tescom", "--interval-ms", QUIET),)
 
     def raw(self):
         """counts, and per arm its live block, alarm block and status block (installed part)."""
@@ -430,12 +430,8 @@ class Tescom(CtlTest):
         self.assertEqual(bat["battery"], 5)
         self.assertEqual([bat["voltage_v"], bat["soc_pct"], bat["soh_pct"]],
                          [s16(live[4 + 28 + f]) / 100 for f in (0, 1, 3)])
-        self.fails(2, "bmsctl: coils: the Tescom map has no coils", "--map", "tescom", "coils")
-        self.fails(2, "battery 121 is out of range: the map has batteries 1-120", "--map",
-                   "tescom", "cells", "121")
-
-    def run_ok(self, *args):
-        return super().run_ok("--map", "tescom", *args)
+        self.fails(2, "bmsctl: coils: the Tescom map has no coils", "coils")
+        self.fails(2, "battery 121 is out of range: the map has batteries 1-120", "cells", "121")
 
 
 # ---- 12S pack -------------------------------------------------------------------------------
@@ -444,19 +440,8 @@ class Pack12s(CtlTest):
     BITS = ["charging", "discharging", "idle", "balancing", "precharge", "forced power-off",
             "protection", "permanent lock"]
 
-    @classmethod
-    def setUpClass(cls):
-        start(cls, ("pack", "pack12s", "--sync-ms", "60000"))
-        cls.port = cls.sims["pack"][1]
-        cls.c = Client(cls.port)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.c.close()
-        stop(cls)
-
-    def run_ok(self, *args):
-        return super().run_ok("--map", "pack12s", *args)
+    MAP = "pack12s"
+    SIMS = (("pack", "pack12s", "--sync-ms", "60000"),)
 
     def test_main(self):
         raw, j = stable(lambda: self.c.fc3(1440, 14), lambda: self.json_of("main"))
@@ -487,10 +472,10 @@ class Pack12s(CtlTest):
         finally:
             self.run_ok("write-reg", "--yes", "1596", "0")
         self.assertEqual(self.c.fc3(1596, 1), [0])
-        self.fails(2, "cmd07 compensation coefficient takes 37..37 (got 36)", "--map", "pack12s",
-                   "write-reg", "--yes", "cmd07_compensation", "36")
-        self.fails(2, "the 12S pack map has no per-cell voltages", "--map", "pack12s", "cells")
-        self.fails(2, "the 12S pack map has no coils", "--map", "pack12s", "coils")
+        self.fails(2, "cmd07 compensation coefficient takes 37..37 (got 36)", "write-reg", "--yes",
+                   "cmd07_compensation", "36")
+        self.fails(2, "the 12S pack map has no per-cell voltages", "cells")
+        self.fails(2, "the 12S pack map has no coils", "coils")
         out = self.run_ok("status")
         self.assertRegex(out, r"1451  working status bits +0x[0-9a-f]{4}  ")
 
@@ -505,19 +490,8 @@ def tp_decode(regs):
 
 
 class TestPattern(CtlTest):
-    @classmethod
-    def setUpClass(cls):
-        start(cls, ("tp", "testpattern"), ("unit7", "testpattern", "--unit-id", "7"))
-        cls.port = cls.sims["tp"][1]
-        cls.c = Client(cls.port)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.c.close()
-        stop(cls)
-
-    def run_ok(self, *args):
-        return super().run_ok("--map", "testpattern", *args)
+    MAP = "testpattern"
+    SIMS = (("tp", "testpattern"), ("unit7", "testpattern", "--unit-id", "7"))
 
     def check_values(self, got, want):
         for key, value in want.items():
@@ -552,18 +526,18 @@ class TestPattern(CtlTest):
         self.assertEqual([c["value"] for c in j["coils"]], [bool(v) for v in coils])
         self.assertEqual([c["address"] for c in j["discrete_inputs"]], list(range(301)))
         self.assertEqual([c["value"] for c in j["discrete_inputs"]], [bool(v) for v in inputs])
-        self.fails(2, "the test-pattern map has no cells", "--map", "testpattern", "cells")
+        self.fails(2, "the test-pattern map has no cells", "cells")
 
     def test_unit_id(self):
         port = self.sims["unit7"][1]
-        r = self.fails(1, "gateway target device failed to respond 0 (FC3 read of ", "--map",
-                       "testpattern", "main", port=port)
+        r = self.fails(1, "gateway target device failed to respond 0 (FC3 read of ", "main",
+                       port=port)
         self.assertIn("(unit id 1 is not served here: check -u)", r.stderr)
-        r = bmsctl(port, "--map", "testpattern", "-u", "7", "--json", "main")
+        r = self.ctl("-u", "7", "--json", "main", port=port)
         self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_watch_json_and_csv(self):
-        r = bmsctl(self.port, "--map", "testpattern", "--json", "watch", "-i", "0.4", "-n", "4")
+        r = self.ctl("--json", "watch", "-i", "0.4", "-n", "4")
         self.assertEqual(r.returncode, 0, r.stderr)
         lines = [json.loads(x) for x in r.stdout.splitlines()]
         self.assertEqual(len(lines), 4)
@@ -574,7 +548,7 @@ class TestPattern(CtlTest):
             self.assertEqual(x["values"][0]["int16"], -16000 + x["values"][0]["uint32"])
         stamps = [x["timestamp_ms"] for x in lines]
         self.assertGreaterEqual(stamps[-1] - stamps[0], 3 * 400 - 250, stamps)
-        r = bmsctl(self.port, "--map", "testpattern", "--csv", "watch", "-i", "0.2", "-n", "2")
+        r = self.ctl("--csv", "watch", "-i", "0.2", "-n", "2")
         rows = list(csv.reader(io.StringIO(r.stdout)))
         self.assertEqual(rows[0], ["time_ms", "address", "key", "name", "value", "unit"])
         self.assertEqual(len(rows), 1 + 2 * 10)

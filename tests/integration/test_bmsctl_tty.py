@@ -17,7 +17,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mbtcp_util import Client, u32  # noqa: E402
-from test_bmsctl import CTL, QUIET, SELECT, start, stop  # noqa: E402  (same arguments)
+from test_bmsctl import CTL, QUIET, SELECT, CtlTest  # noqa: E402  (same arguments)
 
 
 # ---- on a terminal (tmux) -------------------------------------------------------------------
@@ -68,17 +68,9 @@ class Terminal:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class OnTerminal(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        start(cls, ("quiet", "mega", "--interval-ms", QUIET), ("busy", "mega", "--interval-ms", "200"),
-              ("tp", "testpattern"), ("tescom", "tescom"))
-        cls.c = Client(cls.sims["quiet"][1])
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.c.close()
-        stop(cls)
+class OnTerminal(CtlTest):
+    SIMS = (("quiet", "mega", "--interval-ms", QUIET), ("busy", "mega", "--interval-ms", "200"),
+            ("tp", "testpattern"), ("tescom", "tescom"))
 
     def terminal(self, port, *args):
         t = Terminal(" ".join([CTL, "-p", str(port)] + list(args)))

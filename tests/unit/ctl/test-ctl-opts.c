@@ -17,6 +17,15 @@
 
 static char out_buf[8192], err_buf[1024];
 
+/* Run call with out and err writing into out_buf and err_buf (emptied first). */
+#define CAPTURED(call)                                                                             \
+    memset(out_buf, 0, sizeof(out_buf));                                                           \
+    memset(err_buf, 0, sizeof(err_buf));                                                           \
+    FILE *out = fmemopen(out_buf, sizeof(out_buf), "w"), *err = fmemopen(err_buf, 1024, "w");      \
+    call;                                                                                          \
+    fclose(out);                                                                                   \
+    fclose(err)
+
 /* Parse a command line given as one string; out_buf and err_buf get what was printed. */
 static int parse(struct ctl_opts *o, const char *line)
 {
@@ -27,10 +36,7 @@ static int parse(struct ctl_opts *o, const char *line)
     for (char *save = NULL, *t = strtok_r(copy, " ", &save); t && argc < 31;
          t = strtok_r(NULL, " ", &save))
         argv[argc++] = t;
-    FILE *out = fmemopen(out_buf, sizeof(out_buf), "w"), *err = fmemopen(err_buf, 1024, "w");
-    int rc = ctl_opts_parse(o, argc, argv, out, err);
-    fclose(out);
-    fclose(err);
+    CAPTURED(int rc = ctl_opts_parse(o, argc, argv, out, err));
     return rc;
 }
 
@@ -79,7 +85,6 @@ static void test_defaults_and_ports(void **state)
 static void check_usage(const char *line, const char *msg)
 {
     struct ctl_opts o;
-    memset(err_buf, 0, sizeof(err_buf));
     assert_int_equal(parse(&o, line), CTL_EXIT_USAGE);
     if (!strstr(err_buf, msg))
         fail_msg("'%s': expected '%s' in '%s'", line, msg, err_buf);
@@ -144,12 +149,7 @@ static void token_setup(struct token_dir *t)
 
 static int run_token(const char *conf, int format)
 {
-    FILE *out = fmemopen(out_buf, sizeof(out_buf), "w"), *err = fmemopen(err_buf, 1024, "w");
-    memset(out_buf, 0, sizeof(out_buf));
-    memset(err_buf, 0, sizeof(err_buf));
-    int rc = ctl_token(conf, format, out, err);
-    fclose(out);
-    fclose(err);
+    CAPTURED(int rc = ctl_token(conf, format, out, err));
     return rc;
 }
 
