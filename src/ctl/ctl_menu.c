@@ -99,8 +99,9 @@ static bool run_item(struct ctl_session *s, FILE *in, struct ctl_opts *o, unsign
     case CTL_CMD_CELLS:
     case CTL_CMD_TEMPS: {
         const char *item = ctl_view_range_item(o->map, v, &count);
-        snprintf(prompt, sizeof(prompt),
-                 "%ss (e.g. 1-16,100; Enter: all %u): ", item ? item : "item", count);
+        char many[48];
+        snprintf(prompt, sizeof(prompt), "%s (1-%u, e.g. 1-16,100; Enter: all): ",
+                 ctl_plural(item ? item : "item", many, sizeof(many)), count);
         if (!ask(s, in, prompt, line, sizeof(line)))
             return false;
         ctl_run(s, items[k].cmd, line[0] ? 1 : 0, args);

@@ -126,7 +126,7 @@ class OnTerminal(CtlTest):
         self.c.fc6(1026, 3650)
         try:
             t.keys("3", "Enter")
-            t.wait_for(r"cells \(e.g. 1-16,100; Enter: all 4992\):$")
+            t.wait_for(r"cells \(1-4992, e.g. 1-16,100; Enter: all\):$")
             t.keys("17", "Enter")
             t.wait_for(r"cell 17-17 +3650\n")
         finally:
