@@ -261,7 +261,7 @@ static void csv_stats(FILE *out, const struct ctl_stats *s, int decimals)
 {
     char a[96] = "", b[96] = "";
     if (!s->n) {
-        fputs(",,,,,,,", out);
+        fputs("0,,,,,,,", out); /* a count of 0 and six empty fields */
         return;
     }
     mbmap_value_name(s->min_at->f, s->min_at->group, s->min_at->item, a, sizeof(a));
