@@ -8,8 +8,7 @@
 #include "bmsgw/clock.h"
 #include "bmsgw/ctl.h"
 
-#define MAX_SPANS      640 /* 65536 / 125 registers, rounded up */
-#define CTL_MAX_GROUPS 64  /* groups a count field can describe */
+#define CTL_MAX_GROUPS 64 /* groups a count field can describe */
 
 int ctl_session_init(struct ctl_session *s, const struct ctl_opts *o, FILE *out, FILE *err)
 {
@@ -109,10 +108,16 @@ static void report_address(struct ctl_session *s)
 /* Read what the image needs, table by table. Returns 0 or an exit status (reported). */
 static int read_needed(struct ctl_session *s)
 {
-    struct mbmap_span spans[MAX_SPANS];
     for (int t = 0; t < MBMAP_TABLE_COUNT; t++) {
-        unsigned n = ctl_plan(s->o->map, s->img, t, spans, MAX_SPANS);
-        int rc = ctl_link_read(s->link, t, spans, n < MAX_SPANS ? n : MAX_SPANS, s->img);
+        unsigned n = ctl_plan(s->o->map, s->img, t, NULL, 0);
+        struct mbmap_span *spans = n ? calloc(n, sizeof(*spans)) : NULL;
+        if (n && !spans) {
+            fprintf(s->err, "bmsctl: out of memory\n");
+            return CTL_EXIT_IO;
+        }
+        ctl_plan(s->o->map, s->img, t, spans, n);
+        int rc = ctl_link_read(s->link, t, spans, n, s->img);
+        free(spans);
         if (rc == CTL_LINK_EXCEPTION && ctl_link_failure(s->link)->exception == 2)
             report_address(s);
         else if (rc)

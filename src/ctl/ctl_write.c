@@ -242,8 +242,10 @@ int ctl_write_reg(struct ctl_session *s, unsigned nargs, const char *const *args
     uint16_t regs[MBMAP_MAX_WRITE_REGS];
     unsigned n = 0;
     char what[160], value[64], name[96];
-    if (nargs < 2 || nargs - 1 > MBMAP_MAX_WRITE_REGS)
+    if (nargs < 2 || nargs - 1 > MBMAP_MAX_WRITE_REGS) {
+        fprintf(s->err, "bmsctl: write-reg writes 1..%d registers at once\n", MBMAP_MAX_WRITE_REGS);
         return CTL_EXIT_USAGE;
+    }
     int rc = prepare_reg(s, nargs, args, &t, regs, &n);
     if (rc)
         return rc;
