@@ -9,38 +9,20 @@ usage: bench-bmsctl.py BUILD_DIR [RUNS]
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "integration"))
+from mbtcp_util import free_ports, wait_port  # noqa: E402
 
 BUILD = sys.argv[1]
 RUNS = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 CTL = os.path.join(BUILD, "src", "bmsctl")
 SIM = os.path.join(BUILD, "src", "bmsgw-sim")
 CELLS, FIRST = 4992, 1010
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, proc, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"bmsgw-sim exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.02)
-    sys.exit(f"bmsgw-sim does not listen on {port}")
 
 
 def timed(fn):
@@ -85,11 +67,11 @@ def report(name, times, baseline=None):
 
 
 def main():
-    port = free_port()
+    port = free_ports(1)[0]
     sim = subprocess.Popen([SIM, "mega", "--bind", "127.0.0.1", "--port", str(port), "--quiet",
                             "--interval-ms", "10000"], stdout=subprocess.DEVNULL)
     try:
-        wait_port(port, sim)
+        wait_port(port, 20, sim)
         text, js = bmsctl_read(port), bmsctl_read(port, "--json")
         text()
         if not re.search(r"\[4992 of 4992\]", text.out):
