@@ -1,0 +1,186 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The installed bmsgw.service under a real systemd (PID 1 in user-mode Linux): started by
+# systemd at boot with the shipped unit and /etc/bmsgw.conf. Checks readiness, the identity,
+# capabilities and sandbox of the running daemon, the watchdog (pings, and a kill and
+# restart when they stop), reload (good and bad files), a refused configuration at start and
+# a clean stop. One line per check goes to $RESULTS ("ok NAME" or "FAIL NAME: why"); the
+# host reads it. Every wait is bounded.
+RESULTS=${RESULTS:-/results/service.log}
+CONF=/etc/bmsgw.conf
+: >"$RESULTS"
+
+ok() { echo "ok $1" >>"$RESULTS"; }
+fail() { echo "FAIL $1: $2" >>"$RESULTS"; }
+prop() { systemctl show bmsgw -p "$1" --value; }
+note() { echo "# $*" >>"$RESULTS"; }
+
+# wait_until SECONDS COMMAND...: true as soon as COMMAND succeeds, false after SECONDS.
+wait_until() {
+    tries=$(($1 * 10))
+    shift
+    while [ "$tries" -gt 0 ]; do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+        tries=$((tries - 1))
+    done
+    return 1
+}
+is_active() { [ "$(systemctl is-active bmsgw)" = active ]; }
+journal_has() { journalctl -u bmsgw --no-pager -o cat | grep -q -- "$1"; }
+status_field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"; }
+
+check_running() {
+    if wait_until 30 is_active; then
+        ok "active: systemd got READY=1 (Type=notify)"
+    else
+        fail active "state $(systemctl is-active bmsgw): $(journalctl -u bmsgw --no-pager -o cat | tail -5)"
+        return 1
+    fi
+    pid=$(prop MainPID)
+    [ -n "$(prop StatusText)" ] && ok "status text: $(prop StatusText)" ||
+        fail "status text" "no STATUS= received"
+}
+
+check_identity() {
+    uid=$(id -u bmsgw) dialout=$(getent group dialout | cut -d: -f3)
+    [ "$(status_field "$pid" Uid | awk '{print $1 $2 $3 $4}')" = "$uid$uid$uid$uid" ] &&
+        ok "runs as user bmsgw" || fail user "Uid: $(status_field "$pid" Uid)"
+    status_field "$pid" Groups | tr ' ' '\n' | grep -qx "$dialout" &&
+        ok "member of dialout" || fail groups "Groups: $(status_field "$pid" Groups)"
+    # CAP_NET_BIND_SERVICE is bit 10: 0x400, and nothing else in any set
+    bad=""
+    for set in CapInh CapPrm CapEff CapBnd CapAmb; do
+        [ "$(status_field "$pid" $set)" = 0000000000000400 ] || bad="$bad $set=$(status_field "$pid" $set)"
+    done
+    [ -z "$bad" ] && ok "capabilities: CAP_NET_BIND_SERVICE only" || fail capabilities "$bad"
+    [ "$(status_field "$pid" NoNewPrivs)" = 1 ] && ok "no new privileges" ||
+        fail nonewprivs "NoNewPrivs: $(status_field "$pid" NoNewPrivs)"
+    [ "$(status_field "$pid" Seccomp)" = 2 ] && ok "system call filter active" ||
+        fail seccomp "Seccomp: $(status_field "$pid" Seccomp)"
+}
+
+check_sandbox() {
+    # ProtectSystem=strict: / is read-only in the daemon's mount namespace; the state folder
+    # is writable; /home is not reachable (ProtectHome).
+    root_opts=$(awk '$5 == "/" {print $6}' "/proc/$pid/mountinfo")
+    state_opts=$(awk '$5 == "/var/lib/bmsgw" {print $6}' "/proc/$pid/mountinfo")
+    case "$root_opts" in ro,* | ro) ok "root file system read-only for the daemon" ;;
+    *) fail protectsystem "/ mounted $root_opts" ;; esac
+    case "$state_opts" in rw,* | rw) ok "state folder writable for the daemon" ;;
+    *) fail statedir "/var/lib/bmsgw mounted '$state_opts'" ;; esac
+    st=$(stat -c '%U:%G %a' /var/lib/bmsgw)
+    [ "$st" = "bmsgw:bmsgw 750" ] && ok "state folder bmsgw:bmsgw 750" || fail statedir "$st"
+    st=$(stat -c '%U:%G %a' /run/bmsgw 2>&1)
+    [ "$st" = "bmsgw:bmsgw 750" ] && ok "runtime folder bmsgw:bmsgw 750" || fail rundir "$st"
+    score=$(systemd-analyze security bmsgw --no-pager 2>&1 | sed -n 's/.*Overall exposure level for bmsgw.service: \([0-9.]*\).*/\1/p')
+    note "systemd-analyze security exposure: $score"
+    if systemd-analyze security --threshold=19 bmsgw >/dev/null 2>&1; then
+        ok "exposure $score (threshold 1.9)"
+    else
+        fail exposure "systemd-analyze security: $score > 1.9"
+    fi
+}
+
+# Modbus TCP on port 502 proves that the unprivileged daemon got CAP_NET_BIND_SERVICE.
+check_ports() {
+    case "$(prop StatusText)" in
+    *"mbtcp running"*)
+        # /proc/net/tcp: local address column, port in hex (502 = 01F6), state 0A = LISTEN
+        if awk '$4 == "0A" {print $2}' /proc/net/tcp /proc/net/tcp6 | grep -qi ':01F6$'; then
+            ok "listening on port 502"
+        else
+            fail port502 "mbtcp running but nothing listens on 502"
+        fi
+        ;;
+    *) note "mbtcp not running in this build: port 502 not checked" ;;
+    esac
+}
+
+watchdog_stamp() { prop WatchdogTimestampMonotonic; }
+check_watchdog_pings() {
+    [ "$(prop WatchdogUSec)" = 20s ] && ok "WatchdogSec=20s" || fail watchdog "WatchdogUSec=$(prop WatchdogUSec)"
+    first=$(watchdog_stamp)
+    if wait_until 5 sh -c "[ \"\$(systemctl show bmsgw -p WatchdogTimestampMonotonic --value)\" != '$first' ]"; then
+        ok "watchdog pings arrive"
+    else
+        fail "watchdog pings" "WatchdogTimestamp stayed at $first for 5 s"
+    fi
+}
+
+# A frozen daemon stops pinging: systemd must kill it and start a new one.
+check_watchdog_restart() {
+    mkdir -p /run/systemd/system/bmsgw.service.d
+    printf '[Service]\nWatchdogSec=2s\nRestartSec=1s\n' >/run/systemd/system/bmsgw.service.d/test.conf
+    systemctl daemon-reload && systemctl restart bmsgw && wait_until 10 is_active
+    old=$(prop MainPID) restarts=$(prop NRestarts)
+    kill -STOP "$old"
+    if wait_until 20 sh -c "[ \$(systemctl show bmsgw -p NRestarts --value) -gt $restarts ] && [ \$(systemctl is-active bmsgw) = active ]"; then
+        ok "frozen daemon killed by the watchdog and restarted"
+    else
+        fail "watchdog restart" "NRestarts $(prop NRestarts), state $(systemctl is-active bmsgw)"
+    fi
+    journal_has "Watchdog timeout" && ok "journal: watchdog timeout" ||
+        fail "watchdog journal" "no 'Watchdog timeout' in the journal"
+    rm -r /run/systemd/system/bmsgw.service.d
+    systemctl daemon-reload && systemctl restart bmsgw && wait_until 10 is_active
+    pid=$(prop MainPID)
+}
+
+check_reload() {
+    cp "$CONF" /root/bmsgw.conf.good
+    if systemctl reload bmsgw && wait_until 5 journal_has "configuration reloaded"; then
+        ok "systemctl reload: configuration reloaded"
+    else
+        fail reload "reload failed: $(journalctl -u bmsgw --no-pager -o cat | tail -3)"
+    fi
+    echo 'no_such_key = 1;' >>"$CONF"
+    if systemctl reload bmsgw 2>/dev/null; then
+        fail "bad reload" "systemctl reload succeeded with an unknown key"
+    else
+        ok "systemctl reload refuses a bad file"
+    fi
+    journal_has "no_such_key" && ok "journal names the bad key" ||
+        fail "bad reload journal" "no_such_key not in the journal"
+    [ "$(prop MainPID)" = "$pid" ] && is_active && ok "still running after the refused reload" ||
+        fail "bad reload" "daemon not running with pid $pid"
+}
+
+# Still the bad file: a (re)start is refused with 78 and not retried.
+check_refused_start() {
+    restarts=$(prop NRestarts)
+    systemctl restart bmsgw 2>/dev/null
+    if wait_until 10 sh -c '[ "$(systemctl is-active bmsgw)" = failed ]' &&
+        [ "$(prop ExecMainStatus)" = 78 ]; then
+        ok "refused configuration: exit status 78, unit failed"
+    else
+        fail "refused start" "state $(systemctl is-active bmsgw), status $(prop ExecMainStatus)"
+    fi
+    sleep 6 # longer than RestartSec: a restart would have happened by now
+    [ "$(prop NRestarts)" = "$restarts" ] && ok "no restart loop on exit status 78" ||
+        fail "restart loop" "NRestarts $restarts -> $(prop NRestarts)"
+    cp /root/bmsgw.conf.good "$CONF"
+    systemctl reset-failed bmsgw
+    systemctl start bmsgw && wait_until 30 is_active && ok "starts again with the fixed file" ||
+        fail "start after fix" "$(systemctl is-active bmsgw)"
+}
+
+check_stop() {
+    systemctl stop bmsgw
+    [ "$(prop Result)" = success ] && [ "$(prop ExecMainStatus)" = 0 ] &&
+        ok "systemctl stop: clean exit" ||
+        fail stop "Result $(prop Result), status $(prop ExecMainStatus)"
+}
+
+if check_running; then
+    check_identity
+    check_sandbox
+    check_ports
+    check_watchdog_pings
+    check_watchdog_restart
+    check_reload
+    check_refused_start
+    check_stop
+fi
+journalctl -u bmsgw --no-pager -o short-monotonic >/results/journal.log 2>&1
+echo "end" >>"$RESULTS"
