@@ -16,6 +16,7 @@ import unittest
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
 PAGES = dict(arg.split("=", 1) for arg in sys.argv[3:] if "=" in arg)
 PROGRAMS = {"bmsgw": "src/bmsgw", "bmsgw-sim": "src/bmsgw-sim", "bmsctl": "src/bmsctl"}
+MODES = {"bmsgw-sim"}  # programs whose first argument is a mode with its own --help
 UNIT = os.path.join(BUILD, "systemd", "bmsgw.service")
 CONF_MAN = os.path.join(BUILD, "docs", "bmsgw.conf.5")
 OPTION = re.compile(r"(?<![\w-])(--?[a-zA-Z][\w-]*)")
@@ -35,11 +36,21 @@ def page_options(page):
     return set(OPTION.findall(section.group(1))) if section else set()
 
 
-def help_options(prog):
-    res = subprocess.run([prog, "--help"], capture_output=True, text=True, timeout=30)
+def help_text(cmd):
+    res = subprocess.run(cmd + ["--help"], capture_output=True, text=True, timeout=30)
     if res.returncode != 0:
-        raise AssertionError(f"{prog} --help: exit status {res.returncode}: {res.stderr}")
-    return set(OPTION.findall(res.stdout))
+        raise AssertionError(f"{' '.join(cmd)} --help: exit status {res.returncode}: {res.stderr}")
+    return res.stdout
+
+
+def help_options(prog):
+    """Options in the program's --help; for a program with modes (bmsgw-sim), also in each
+    mode's --help (the modes are the indented words the first --help lists)."""
+    text = help_text([prog])
+    if os.path.basename(prog) in MODES:
+        for mode in re.findall(r"^  ([a-z][\w-]*)  ", text, re.M):
+            text += help_text([prog, mode])
+    return set(OPTION.findall(text))
 
 
 class ManPages(unittest.TestCase):
