@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: MIT
 # The installed bmsgw.service under a real systemd (PID 1 in user-mode Linux): started by
 # systemd at boot with the shipped unit and /etc/bmsgw.conf. Checks readiness, the identity,
-# capabilities and sandbox of the running daemon, the watchdog (pings, and a kill and
-# restart when they stop), reload (good and bad files), a refused configuration at start and
-# a clean stop. One line per check goes to $RESULTS ("ok NAME" or "FAIL NAME: why"); the
+# capabilities and sandbox of the running daemon, its network services, the watchdog (pings,
+# and a kill and restart when they stop), reload (good and bad files), a refused
+# configuration at start, TinyBMS to CAN end to end (simulator, vcan) and a clean stop. One line per check goes to $RESULTS ("ok NAME" or "FAIL NAME: why"); the
 # host reads it. Every wait is bounded.
 RESULTS=${RESULTS:-/results/service.log}
 CONF=/etc/bmsgw.conf
@@ -82,18 +82,37 @@ check_sandbox() {
     fi
 }
 
-# Modbus TCP on port 502 proves that the unprivileged daemon got CAP_NET_BIND_SERVICE.
-check_ports() {
-    case "$(prop StatusText)" in
-    *"mbtcp running"*)
-        # /proc/net/tcp: local address column, port in hex (502 = 01F6), state 0A = LISTEN
-        if awk '$4 == "0A" {print $2}' /proc/net/tcp /proc/net/tcp6 | grep -qi ':01F6$'; then
-            ok "listening on port 502"
-        else
-            fail port502 "mbtcp running but nothing listens on 502"
-        fi
+listening() { # port: a TCP listener on it (/proc/net/tcp*: local address, state 0A = LISTEN)
+    hex=$(printf ':%04X' "$1")
+    awk '$4 == "0A" {print $2}' /proc/net/tcp /proc/net/tcp6 | grep -qi "$hex\$"
+}
+
+# The network services of the shipped configuration run inside the sandbox: Modbus TCP on
+# 502 (the unprivileged daemon got CAP_NET_BIND_SERVICE) and 1502, HTTP on 8080, WebSocket
+# on 8081; the HTTP service made its API token in the state folder.
+check_network_services() {
+    status=$(prop StatusText)
+    for entry in "mbtcp 502 1502" "http 8080" "ws 8081"; do
+        set -- $entry
+        svc=$1
+        shift
+        case "$status" in
+        *"$svc running"*)
+            for port; do
+                listening "$port" && ok "$svc listens on port $port" ||
+                    fail "$svc port" "$svc running but nothing listens on $port"
+            done
+            ;;
+        *"$svc "*) fail "$svc" "not running in the sandbox: $status" ;;
+        *) note "$svc is not in this build" ;;
+        esac
+    done
+    case "$status" in
+    *"http running"*)
+        st=$(stat -c '%U %a' /var/lib/bmsgw/api-token 2>&1)
+        [ "$st" = "bmsgw 600" ] && ok "API token made in the state folder (bmsgw, 600)" ||
+            fail "api token" "$st"
         ;;
-    *) note "mbtcp not running in this build: port 502 not checked" ;;
     esac
 }
 
@@ -165,6 +184,52 @@ check_refused_start() {
         fail "start after fix" "$(systemctl is-active bmsgw)"
 }
 
+status_has() { systemctl show bmsgw -p StatusText --value | grep -q "$1"; }
+can_tx() { cat /sys/class/net/can0/statistics/tx_packets; }
+
+# The path a Pi takes, with stand-ins: vcan for the CAN HAT, the package's simulated TinyBMS
+# on a pseudo terminal (char-pts, allowed by a test drop-in) for the USB adapter. The CAN
+# service opens can0 when it appears (AF_CAN, netlink), the poller's link comes up, and the
+# Victron frames go out on can0.
+check_end_to_end() {
+    if [ ! -x /usr/bin/bmsgw-sim ]; then
+        note "no bmsgw-sim in this build: the end-to-end check is skipped"
+        return
+    fi
+    if ip link add dev can0 type vcan && ip link set can0 up; then
+        ok "vcan can0 created"
+    else
+        fail vcan "cannot create can0"
+        return
+    fi
+    wait_until 40 status_has "can running" && ok "CAN service opened can0 in the sandbox" ||
+        fail "can" "$(prop StatusText)"
+    printf '[Service]\nUser=bmsgw\nRuntimeDirectory=bmsgw-sim\nExecStart=%s\n' \
+        "/usr/bin/bmsgw-sim tinybms --device /run/bmsgw-sim/ttyBMS --current -20 --quiet" \
+        >/run/systemd/system/tinybms-sim.service
+    mkdir -p /run/systemd/system/bmsgw.service.d
+    printf '[Service]\nDeviceAllow=char-pts rw\n' >/run/systemd/system/bmsgw.service.d/pts.conf
+    sed -i 's|device = "/dev/ttyUSB0";|device = "/run/bmsgw-sim/ttyBMS";|' "$CONF"
+    systemctl daemon-reload && systemctl start tinybms-sim
+    wait_until 10 test -L /run/bmsgw-sim/ttyBMS || fail "simulator" "no /run/bmsgw-sim/ttyBMS"
+    systemctl restart bmsgw
+    if wait_until 40 status_has "bms running"; then
+        ok "TinyBMS link up through the serial device (simulated)"
+    else
+        fail "bms link" "$(prop StatusText)"
+    fi
+    tx=$(can_tx)
+    if wait_until 10 sh -c "[ \$(cat /sys/class/net/can0/statistics/tx_packets) -ge $((tx + 10)) ]"; then
+        ok "Victron CAN frames sent on can0 ($(can_tx) so far)"
+    else
+        fail "can frames" "tx_packets $tx -> $(can_tx) in 10 s"
+    fi
+    systemctl stop tinybms-sim
+    cp /root/bmsgw.conf.good "$CONF"
+    rm /run/systemd/system/bmsgw.service.d/pts.conf
+    systemctl daemon-reload
+}
+
 check_stop() {
     systemctl stop bmsgw
     [ "$(prop Result)" = success ] && [ "$(prop ExecMainStatus)" = 0 ] &&
@@ -175,11 +240,12 @@ check_stop() {
 if check_running; then
     check_identity
     check_sandbox
-    check_ports
+    check_network_services
     check_watchdog_pings
     check_watchdog_restart
     check_reload
     check_refused_start
+    check_end_to_end
     check_stop
 fi
 journalctl -u bmsgw --no-pager -o short-monotonic >/results/journal.log 2>&1
