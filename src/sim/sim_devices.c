@@ -3,6 +3,7 @@
  * clock and signals. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -139,7 +140,7 @@ static int parse_common(int c, const char *arg, struct sim_dev_opts *o)
     case OPT_INTERVAL:
         return parse_long(arg, 100, 10000, &v, "--interval-ms") ? (o->interval_ms = (int)v, 1) : -1;
     case OPT_SEED:
-        return parse_long(arg, 0, 1L << 40, &v, "--seed") ? (o->seed = (uint64_t)v, 1) : -1;
+        return parse_long(arg, 0, LONG_MAX, &v, "--seed") ? (o->seed = (uint64_t)v, 1) : -1;
     case OPT_QUIET:
         o->quiet = true;
         return 1;
