@@ -85,7 +85,7 @@ static void fill_arm(const struct sim_tescom_arm *a, struct mbmap_tescom_arm *ou
 {
     double max_c = a->ambient_c;
     out->count = (uint16_t)a->count;
-    out->ok = true;
+    out->ok = a->count > 0; /* an arm without batteries has no data: status 0 */
     out->humidity_pct = a->humidity_pct;
     out->ambient_temp_c = a->ambient_c;
     if (a->count == 0)

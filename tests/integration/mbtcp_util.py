@@ -2,53 +2,12 @@
 """Helpers for the Modbus TCP conformance tests: free ports, readiness, clients nobody here wrote
 (Debian's pymodbus and mbpoll) and a raw socket client for what those cannot send."""
 import re
-import signal
 import socket
 import struct
 import subprocess
-import time
 
 from pymodbus.client import ModbusTcpClient
 from pymodbus.pdu import ExceptionResponse
-
-
-def free_ports(n):
-    """n distinct free TCP ports on loopback (bound, read back, released)."""
-    socks, ports = [], []
-    for _ in range(n):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
-    return ports
-
-
-def wait_port(port, timeout, proc=None):
-    """Wait until something accepts on port (raises after timeout or when proc exits)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"process exited with {proc.returncode} before port {port}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.02)
-    raise AssertionError(f"nothing listens on port {port} after {timeout} s")
-
-
-def stop_process(proc, timeout=10):
-    """SIGTERM, then SIGKILL after timeout seconds; returns the exit status."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    return proc.returncode
 
 
 class ModbusError(Exception):

@@ -16,15 +16,13 @@ usage: test_bms.py BUILD_DIR SOURCE_DIR [--valgrind] [TestName ...]
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bmsgwtest  # noqa: E402
 from tinybms_wire import Harness, PtyPair, Simulator, wait_until  # noqa: E402
 
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
@@ -425,64 +423,21 @@ class TwoStrings(unittest.TestCase):
             shutil.rmtree(folder, ignore_errors=True)
 
 
-class Notify:
-    """A notify socket like systemd's that keeps every datagram, so a wait can look at what came
-    after a point (a fault injected) and not at older messages."""
-
-    def __init__(self, folder):
-        self.path = os.path.join(folder, "notify.sock")
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(self.path)
-        self.seen = []
-
-    def close(self):
-        self.sock.close()
-        os.unlink(self.path)
-
-    def mark(self):
-        return len(self.seen)
-
-    def wait_for(self, needle, timeout, since=0):
-        deadline = time.monotonic() + timeout
-        while True:
-            for msg in self.seen[since:]:
-                if needle in msg:
-                    return msg
-            since = len(self.seen)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"no notification with {needle!r} within {timeout} s: "
-                                     f"{self.seen}")
-            self.sock.settimeout(left)
-            try:
-                self.seen.append(self.sock.recv(4096).decode())
-            except socket.timeout:
-                pass
-
-
 class Daemon(unittest.TestCase):
     """The bmsgw daemon with the bms service against the simulator."""
 
     def start(self, folder, conf):
-        self.notify = Notify(folder)
-        self.log = open(os.path.join(folder, "daemon.log"), "a")
-        cmd = [BMSGW, "-f", "-c", conf]
-        if VALGRIND:
-            cmd = ["valgrind", "--leak-check=full", "--show-leak-kinds=definite,indirect,possible",
-                   "--errors-for-leak-kinds=definite,indirect,possible", "--error-exitcode=9",
-                   "--track-fds=no", "-q"] + cmd
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
-                                     env=dict(os.environ, NOTIFY_SOCKET=self.notify.path))
-        self.notify.wait_for("READY=1", 10 * SLOW)
-        self.notify.wait_for("STATUS=bms running", 10 * SLOW)
+        self.daemon = bmsgwtest.Daemon(BUILD, folder, conf, valgrind=VALGRIND)
+        self.notify = self.daemon.notify
+        self.daemon.notify.wait_for("READY=1", 10 * SLOW)
+        self.daemon.notify.wait_for("STATUS=bms running", 10 * SLOW)
 
     def stop(self, folder):
-        self.proc.send_signal(signal.SIGTERM)
-        self.assertEqual(self.proc.wait(10 * SLOW), 0)
-        self.log.close()
-        self.notify.close()
-        with open(os.path.join(folder, "daemon.log")) as f:
-            return f.read()
+        rc, _ = self.daemon.stop(10 * SLOW)
+        self.assertEqual(rc, 0)
+        text = self.daemon.text()
+        self.daemon.close()
+        return text
 
     def test_daemon_with_simulator(self):
         folder = tempfile.mkdtemp(prefix="bmsgw-bms-")
@@ -492,7 +447,7 @@ class Daemon(unittest.TestCase):
         with open(conf, "w") as f:
             f.write(config(folder, [("house", pair.b)]))
         energy = os.path.join(folder, "state", "energy.json")
-        self.proc = None
+        self.daemon = None
         try:
             self.start(folder, conf)
             mark = self.notify.mark()
@@ -525,9 +480,8 @@ class Daemon(unittest.TestCase):
             self.assertIn("energy.json cannot be used (an entry needs a name and two "
                           "non-negative counters)", text)
         finally:
-            if self.proc and self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait()
+            if self.daemon:
+                self.daemon.close()
             sim.stop()
             pair.stop()
             shutil.rmtree(folder, ignore_errors=True)

@@ -22,7 +22,8 @@ import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mbtcp_util import Client, f16, f32, f64, free_ports, s16, s32, text, u32  # noqa: E402
+from bmsgwtest import free_ports  # noqa: E402
+from mbtcp_util import Client, f16, f32, f64, s16, s32, text, u32  # noqa: E402
 from test_sim_mbtcp import Sim  # noqa: E402  (the same BUILD_DIR SOURCE_DIR arguments)
 
 BUILD, SOURCE = sys.argv[1], sys.argv[2]

@@ -9,12 +9,13 @@ usage: test_daemon.py BUILD_DIR SOURCE_DIR [--valgrind]
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bmsgwtest import Daemon, free_port  # noqa: E402
 
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
 VALGRIND = "--valgrind" in sys.argv
@@ -23,42 +24,6 @@ BMSGW = os.path.join(BUILD, "src", "bmsgw")
 SHIPPED = os.path.join(SOURCE, "conf", "bmsgw.conf")
 FIXTURES = os.path.join(SOURCE, "tests", "fixtures", "config")
 SLOW = 10 if VALGRIND else 1
-
-
-class Notify:
-    """A notify socket like systemd's: collects the daemon's datagrams."""
-
-    def __init__(self, folder):
-        self.path = os.path.join(folder, "notify.sock")
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(self.path)
-        self.seen = []
-
-    def wait_for(self, prefix, timeout):
-        deadline = time.monotonic() + timeout
-        for msg in self.seen:
-            if msg.startswith(prefix):
-                self.seen.remove(msg)
-                return msg
-        while time.monotonic() < deadline:
-            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
-            try:
-                msg = self.sock.recv(4096).decode()
-            except socket.timeout:
-                break
-            if msg.startswith(prefix):
-                return msg
-            self.seen.append(msg)
-        raise AssertionError(f"no {prefix!r} within {timeout} s; got {self.seen}")
-
-    def close(self):
-        self.sock.close()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def shipped_text(state):
@@ -92,47 +57,8 @@ def write_config(folder, text=None):
     return path
 
 
-class DaemonRun:
-    def __init__(self, folder, config, env_extra=None):
-        self.notify = Notify(folder)
-        self.log_path = os.path.join(folder, "daemon.log")
-        env = dict(os.environ, NOTIFY_SOCKET=self.notify.path)
-        env.update(env_extra or {})
-        cmd = [BMSGW, "-f", "-c", config]
-        if VALGRIND:
-            cmd = ["valgrind", "--leak-check=full", "--show-leak-kinds=definite,indirect,possible",
-                   "--errors-for-leak-kinds=definite,indirect,possible", "--error-exitcode=9",
-                   "--track-fds=no", "-q"] + cmd
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
-
-    def text(self):
-        self.log.flush()
-        with open(self.log_path) as f:
-            return f.read()
-
-    def wait_log(self, needle, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if needle in self.text():
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.02)
-        raise AssertionError(f"log has no {needle!r}:\n{self.text()}")
-
-    def stop(self, timeout):
-        t0 = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=timeout)
-        return rc, time.monotonic() - t0
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-        self.notify.close()
+def daemon(folder, config, env_extra=None):
+    return Daemon(BUILD, folder, config, env_extra, valgrind=VALGRIND)
 
 
 class CheckConfig(unittest.TestCase):
@@ -196,7 +122,7 @@ class Lifecycle(unittest.TestCase):
                               "can = { enabled = false; };\n"
                               "bms = { ports = ( { name = \"t\"; device = \"%s/none\"; } ); };\n"
                               % self.dir)
-        d = DaemonRun(self.dir, config, {"WATCHDOG_USEC": "400000"})
+        d = daemon(self.dir, config, {"WATCHDOG_USEC": "400000"})
         try:
             d.notify.wait_for("READY=1", 10 * SLOW)
             status = d.notify.wait_for("STATUS=", 5 * SLOW)
@@ -205,9 +131,10 @@ class Lifecycle(unittest.TestCase):
             d.wait_log("started:", 5 * SLOW)
 
             # a good reload
+            mark = d.notify.mark()
             d.proc.send_signal(signal.SIGHUP)
-            d.notify.wait_for("RELOADING=1", 5 * SLOW)
-            d.notify.wait_for("READY=1", 5 * SLOW)
+            d.notify.wait_for("RELOADING=1", 5 * SLOW, mark)
+            d.notify.wait_for("READY=1", 5 * SLOW, mark)
             d.wait_log("configuration reloaded", 5 * SLOW)
 
             # a bad reload keeps the running configuration
@@ -218,8 +145,9 @@ class Lifecycle(unittest.TestCase):
             d.wait_log("alarms.imbalance_alarm_mv: must be 5..1000 mV (got 1)", 1)
             self.assertIsNone(d.proc.poll())
 
+            mark = d.notify.mark()
             rc, took = d.stop(10 * SLOW)
-            d.notify.wait_for("STOPPING=1", 1)
+            d.notify.wait_for("STOPPING=1", 1, mark)
             self.assertEqual(rc, 0, d.text())
             if not VALGRIND:
                 self.assertLess(took, 2.0)
@@ -230,7 +158,7 @@ class Lifecycle(unittest.TestCase):
     def test_shipped_config_starts(self):
         """The shipped file as it is: whatever cannot run here degrades; the daemon stays up."""
         config = write_config(self.dir)
-        d = DaemonRun(self.dir, config)
+        d = daemon(self.dir, config)
         try:
             d.notify.wait_for("READY=1", 10 * SLOW)
             d.wait_log("services:", 5 * SLOW)

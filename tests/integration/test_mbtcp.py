@@ -12,17 +12,17 @@ usage: test_mbtcp.py BUILD_DIR SOURCE_DIR [TestClass...]
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bmsgwtest  # noqa: E402
 from mbtcp_checks import (DEVICE_FAILURE, ILLEGAL_ADDRESS, ILLEGAL_FUNCTION,  # noqa: E402
                           ILLEGAL_VALUE, TARGET, RangeEdgeChecks, TestPatternChecks)
-from mbtcp_util import (Client, f32, f64, free_ports, mbpoll, s32, stop_process,  # noqa: E402
-                        wait_port)
+from bmsgwtest import free_ports, stop_process, wait_port  # noqa: E402
+from mbtcp_util import Client, f32, f64, mbpoll, s32  # noqa: E402
 
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
 SELECT = sys.argv[3:]
@@ -30,16 +30,14 @@ BMSGW = os.path.join(BUILD, "src", "bmsgw")
 FRAME_TIMEOUT_MS = 500
 
 
-class Daemon:
+class Daemon(bmsgwtest.Daemon):
     def __init__(self, folder, mbtcp):
         self.folder = folder
         self.path = os.path.join(folder, "bmsgw.conf")
         self.state = os.path.join(folder, "state")
         os.makedirs(self.state, exist_ok=True)
         self.write(mbtcp)
-        self.log = open(os.path.join(folder, "daemon.log"), "w")
-        self.proc = subprocess.Popen([BMSGW, "-f", "-c", self.path], stdout=self.log,
-                                     stderr=subprocess.STDOUT)
+        super().__init__(BUILD, folder, self.path)
         self.started = time.monotonic()
 
     def write(self, mbtcp):
@@ -50,22 +48,9 @@ class Daemon:
                     f'bms = {{ ports = ( {{ name = "t"; device = "{self.folder}/none"; }} ); }};\n'
                     f"modbus_tcp = {mbtcp};\n")
 
-    def text(self):
-        self.log.flush()
-        with open(self.log.name) as f:
-            return f.read()
-
-    def wait_log(self, needle, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if needle in self.text():
-                return
-            time.sleep(0.02)
-        raise AssertionError(f"no {needle!r} in the log:\n{self.text()}")
-
     def stop(self):
         rc = stop_process(self.proc)
-        self.log.close()
+        self.close()
         return rc
 
 
@@ -96,7 +81,7 @@ class DaemonMaps(TestPatternChecks, RangeEdgeChecks, unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         rc = cls.d.stop()
-        text = cls.d.text() if not cls.d.log.closed else open(cls.d.log.name).read()
+        text = cls.d.text()
         shutil.rmtree(cls.dir, ignore_errors=True)
         if rc != 0:
             raise AssertionError(f"daemon exit status {rc}:\n{text}")

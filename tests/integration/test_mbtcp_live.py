@@ -11,13 +11,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mbtcp_checks import DEVICE_FAILURE  # noqa: E402
-from mbtcp_util import (Client, f32, free_ports, s16, s32, stop_process, u32,  # noqa: E402
-                        wait_port)
+from bmsgwtest import free_ports, stop_process, wait_port  # noqa: E402
+from mbtcp_util import Client, f32, s16, s32, u32  # noqa: E402
 from tinybms_wire import Simulator, wait_until  # noqa: E402
 
 BUILD, SOURCE = sys.argv[1], sys.argv[2]

@@ -15,8 +15,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mbtcp_checks import (ILLEGAL_ADDRESS, ILLEGAL_FUNCTION, ILLEGAL_VALUE,  # noqa: E402
                           TARGET, REG_RANGES, RangeEdgeChecks, TestPatternChecks, consistent)
-from mbtcp_util import (Client, f32, free_ports, mbpoll, s16, s32, stop_process,  # noqa: E402
-                        u32, wait_port)
+from bmsgwtest import free_ports, stop_process, wait_port  # noqa: E402
+from mbtcp_util import Client, f32, mbpoll, s16, s32, u32  # noqa: E402
 
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
 SELECT = sys.argv[3:]

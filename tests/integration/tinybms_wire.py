@@ -11,6 +11,8 @@ import termios
 import time
 import tty
 
+from bmsgwtest import wait_until  # noqa: F401 (re-exported to the tests)
+
 
 def crc16(data):
     crc = 0xFFFF
@@ -34,18 +36,6 @@ def write_request(addr, values):
     for v in values:
         body += [v >> 8 & 0xFF, v & 0xFF]
     return frame(body)
-
-
-def wait_until(what, predicate, timeout):
-    """Poll predicate until it returns a true value; fail with what after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.01)
 
 
 class Line:

@@ -9,8 +9,12 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import bmsgwtest  # noqa: E402
 
 CAN_FMT = "=IB3x8s"
 CAN_SIZE = struct.calcsize(CAN_FMT)
@@ -175,40 +179,23 @@ class Sim:
         self.log.close()
 
 
-class Daemon:
-    """bmsgw -f with a config written from text; ready once READY=1 arrived."""
+class Daemon(bmsgwtest.Daemon):
+    """The gateway with config_text, started and READY; wait_log answers True/False here (the
+    checks record results instead of failing at the first one)."""
 
     def __init__(self, build, folder, config_text, timeout=20):
         self.conf = os.path.join(folder, "bmsgw.conf")
         with open(self.conf, "w") as f:
             f.write(config_text)
-        notify_path = os.path.join(folder, "notify.sock")
-        if os.path.exists(notify_path):
-            os.unlink(notify_path)
-        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.notify.bind(notify_path)
-        self.notify.settimeout(timeout)
-        self.log_path = os.path.join(folder, "daemon.log")
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([os.path.join(build, "src", "bmsgw"), "-f", "-c", self.conf],
-                                     stdout=self.log, stderr=subprocess.STDOUT,
-                                     env=dict(os.environ, NOTIFY_SOCKET=notify_path))
-        while not self.notify.recv(4096).decode().startswith("READY=1"):
-            pass
-
-    def text(self):
-        if not self.log.closed:
-            self.log.flush()
-        with open(self.log_path) as f:
-            return f.read()
+        super().__init__(build, folder, self.conf)
+        self.notify.wait_for("READY=1", timeout)
 
     def wait_log(self, needle, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if needle in self.text():
-                return True
-            time.sleep(0.02)
-        return False
+        try:
+            super().wait_log(needle, timeout)
+            return True
+        except AssertionError:
+            return False
 
     def thread_cpu_s(self, name="can"):
         """CPU seconds (user + system) of the daemon's thread with that name."""
@@ -229,16 +216,9 @@ class Daemon:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        self.notify.close()
-        return self.proc.returncode
+        rc = bmsgwtest.stop_process(self.proc)
+        self.close()
+        return rc
 
 
 def gateway_config(folder, device, extra=""):

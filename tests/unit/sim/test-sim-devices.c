@@ -172,7 +172,7 @@ static void test_tescom(void **state)
         assert_false(b->alarm[MBMAP_TESCOM_LOW_V_ALARM]);
     }
     assert_true(src->arm[0].humidity_pct > 5 && src->arm[0].humidity_pct < 95);
-    assert_true(src->arm[1].ok);
+    assert_false(src->arm[1].ok); /* no batteries: "no data" (status 0) */
     assert_false(src->arm[1].bat[0].present);
 
     t.arm[2].bat.cells[4].forced_mv = 2400; /* arm 3 battery 5 */
