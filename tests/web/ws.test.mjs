@@ -174,11 +174,18 @@ describe('WebSocket streams with the simulated TinyBMS', () => {
     await c.next((m) => 'generation' in m);
     await sleep(3000);
     const ms = c.messages.map((m) => ({ t: m.t, g: m.json.generation }));
+    const gaps = [];
     for (let i = 1; i < ms.length; i++) {
       assert.ok(ms[i].g > ms[i - 1].g, 'a generation was sent twice or out of order');
-      // 250 ms less the 50 ms allowed for jitter, less a little for timer granularity
-      assert.ok(ms[i].t - ms[i - 1].t >= 190, `messages ${ms[i].t - ms[i - 1].t} ms apart`);
+      gaps.push(ms[i].t - ms[i - 1].t);
     }
+    // 250 ms less the 50 ms allowed for jitter, less a little for timer granularity. The times
+    // are when this client read the messages: a stall of the test process itself on a busy
+    // machine can bunch one pair, a pace that ignores the interval bunches them all.
+    const short = gaps.filter((g) => g < 190);
+    gaps.sort((a, b) => a - b);
+    assert.ok(gaps[Math.floor(gaps.length / 2)] >= 190, `median gap ${gaps[Math.floor(gaps.length / 2)]} ms`);
+    assert.ok(short.length <= 1, `messages ${short.map((g) => g.toFixed(1)).join(', ')} ms apart`);
     // polls every 100 ms: the interval, not the poll, sets the pace
     assert.ok(ms.length >= 9 && ms.length <= 17, `${ms.length} messages in 3 s`);
     // a longer interval applies at once
@@ -230,7 +237,9 @@ describe('WebSocket streams with the simulated TinyBMS', () => {
       const span = (performance.now() - t0) / 1000;
       // the others got their messages at the normal pace the whole time
       const tel = fast.messages.filter((m) => m.t >= t0);
-      const gaps = tel.slice(1).map((m, i) => m.t - tel[i].t);
+      // gaps between the daemon's own timestamps (time_ms, set when it encodes a status): what
+      // the daemon did, free of stalls of this test process on a busy machine
+      const gaps = tel.slice(1).map((m, i) => m.json.time_ms - tel[i].json.time_ms);
       assert.ok(tel.length >= span * 2, `${tel.length} telemetry messages in ${span.toFixed(1)} s`);
       assert.ok(Math.max(...gaps) < 1000, `a telemetry gap of ${Math.max(...gaps)} ms`);
       const frames = stream.messages.filter((m) => m.t >= t0).length;
