@@ -53,6 +53,14 @@
         .max = CFG_TABLE_MAX, .dmin = 0.0, .dmax = 1.0, .help = (h), .flags = CFG_F_PRESET,        \
         .preset_bit = (bit)                                                                        \
     }
+/* A list of up to max_n groups (struct E each) in member f of G, its length in member c;
+ * elem_def fills a new element, list_def is the list when the file has none. */
+#define LIST(G, f, c, E, max_n, subkeys, elem_def, list_def, h)                                    \
+    {                                                                                              \
+        .name = #f, .type = CFG_T_LIST, .offset = offsetof(G, f), .count_offset = offsetof(G, c),  \
+        .size = (max_n), .min = 0, .max = (max_n), .sub = (subkeys), .elem_size = sizeof(E),       \
+        .elem_defaults = (elem_def), .list_defaults = (list_def), .flags = R, .help = (h)          \
+    }
 #define PERIOD(idx, id, d)                                                                         \
     {                                                                                              \
         .name = "period_" id "_ms", .type = CFG_T_INT,                                             \
@@ -131,19 +139,9 @@ static const struct cfg_key bms_keys[] = {
         "First delay before reopening a lost serial device; doubles up to reconnect_max_ms.", 0),
     INT(struct cfg_bms, reconnect_max_ms, 1000, 600000, 10000, "ms",
         "Longest delay between reconnection attempts.", 0),
-    { .name = "ports",
-      .type = CFG_T_LIST,
-      .offset = offsetof(struct cfg_bms, ports),
-      .count_offset = offsetof(struct cfg_bms, port_count),
-      .size = CFG_MAX_PORTS,
-      .min = 0,
-      .max = CFG_MAX_PORTS,
-      .sub = port_keys,
-      .elem_size = sizeof(struct cfg_port),
-      .elem_defaults = port_elem_defaults,
-      .list_defaults = ports_defaults,
-      .flags = R,
-      .help = "Serial ports, one TinyBMS each (one string of the battery system)." },
+    LIST(struct cfg_bms, ports, port_count, struct cfg_port, CFG_MAX_PORTS, port_keys,
+         port_elem_defaults, ports_defaults,
+         "Serial ports, one TinyBMS each (one string of the battery system)."),
     { 0 },
 };
 
@@ -322,19 +320,8 @@ static const struct cfg_key mbtcp_keys[] = {
         "A connection without a request for this long is closed.", 0),
     INT(struct cfg_mbtcp, frame_timeout_ms, 100, 60000, 2000, "ms",
         "A connection that sent part of a request and stalls for this long is closed.", 0),
-    { .name = "maps",
-      .type = CFG_T_LIST,
-      .offset = offsetof(struct cfg_mbtcp, maps),
-      .count_offset = offsetof(struct cfg_mbtcp, map_count),
-      .size = CFG_MAX_MAPS,
-      .min = 0,
-      .max = CFG_MAX_MAPS,
-      .sub = map_keys,
-      .elem_size = sizeof(struct cfg_map),
-      .elem_defaults = map_elem_defaults,
-      .list_defaults = maps_defaults,
-      .flags = R,
-      .help = "The register maps to serve, each on its own port." },
+    LIST(struct cfg_mbtcp, maps, map_count, struct cfg_map, CFG_MAX_MAPS, map_keys,
+         map_elem_defaults, maps_defaults, "The register maps to serve, each on its own port."),
     { 0 },
 };
 
