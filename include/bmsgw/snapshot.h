@@ -52,7 +52,8 @@ uint64_t snapshot_generation(struct snapshot *s);
  * timeout_ms passed first (timeout_ms < 0 waits forever). */
 uint64_t snapshot_wait(struct snapshot *s, uint64_t after_gen, int timeout_ms);
 
-/* Writer side. begin never fails; exactly one of commit/abort must follow. */
+/* Writer side. begin never fails; exactly one of commit/abort must follow. The staging copy's
+ * can member is not current: commit takes the CAN health from current (the CAN thread's). */
 struct bmsgw_system *snapshot_write_begin(struct snapshot *s);
 /* Makes the staging system current with generation + 1 and updated_ms = now_ms. Returns the new
  * generation. */

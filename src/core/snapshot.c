@@ -5,6 +5,7 @@
 #include "bmsgw/clock.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,12 +128,18 @@ uint64_t snapshot_wait(struct snapshot *s, uint64_t after_gen, int timeout_ms)
     return g;
 }
 
+/* The CAN health is the last member: the CAN thread writes it into current at any time, and
+ * commit takes it from current, so the staging copy leaves it out. */
+_Static_assert(offsetof(struct bmsgw_system, can) + sizeof(struct bmsgw_can_health) ==
+                   sizeof(struct bmsgw_system),
+               "can is the last member of struct bmsgw_system");
+
 struct bmsgw_system *snapshot_write_begin(struct snapshot *s)
 {
     pthread_mutex_lock(&s->writer);
-    pthread_mutex_lock(&s->lock);
-    memcpy(s->staging, s->current, sizeof(*s->staging));
-    pthread_mutex_unlock(&s->lock);
+    /* Everything before can changes only in commit, under the writer lock held here: the copy
+     * needs no reader lock, so readers never wait for it. */
+    memcpy(s->staging, s->current, offsetof(struct bmsgw_system, can));
     return s->staging;
 }
 
