@@ -61,6 +61,8 @@ extern const struct cfg_key cfg_schema[];
 /* Find a key by dotted path ("bms.poll_interval_ms"); list members as "bms.ports.device".
  * Returns NULL when there is none. */
 const struct cfg_key *cfg_schema_find(const char *path);
+/* The key called name in one group's table (NULL-terminated), or NULL. */
+const struct cfg_key *cfg_key_find(const struct cfg_key *keys, const char *name);
 
 /* Chemistry presets (config_presets.c). */
 int cfg_preset_int(int chemistry, unsigned preset_bit);

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <syslog.h>
 
+#include "bmsgw/mbmap.h"
 #include "config_walk.h"
 
 static void defaults_group(const struct cfg_key *keys, void *base, struct bmsgw_config *cfg)
@@ -134,14 +135,17 @@ int cfg_apply_file(struct bmsgw_config *cfg, const char *path, bool optional, st
     return rc;
 }
 
-static const int map_default_port[] = { 502, 1502, 7001, 5020 };
+int cfg_map_port(const struct cfg_map *m)
+{
+    const struct mbmap *map = mbmap_get(m->kind);
+    return m->port || !map ? m->port : map->default_port;
+}
 
 void cfg_normalise(struct bmsgw_config *cfg)
 {
     config_apply_presets(cfg);
     for (int i = 0; i < cfg->mbtcp.map_count; i++)
-        if (cfg->mbtcp.maps[i].port == 0)
-            cfg->mbtcp.maps[i].port = map_default_port[cfg->mbtcp.maps[i].kind & 3];
+        cfg->mbtcp.maps[i].port = cfg_map_port(&cfg->mbtcp.maps[i]);
 }
 
 /* After every source was applied: presets, default ports, cross-key checks. */

@@ -237,10 +237,7 @@ static void write_group(FILE *f, const struct cfg_key *keys, json_t *obj, int in
     json_t *v;
     json_object_foreach(obj, name, v)
     {
-        const struct cfg_key *k = NULL;
-        for (const struct cfg_key *it = keys; it && it->name; it++)
-            if (strcmp(it->name, name) == 0)
-                k = it;
+        const struct cfg_key *k = cfg_key_find(keys, name);
         fprintf(f, "%*s%s = ", indent, "", name);
         write_value(f, k, v, indent);
         fputs(";\n", f);
@@ -272,10 +269,8 @@ int config_overlay_write(const char *path, json_t *overlay)
 static int rebuild(const char *base_path, json_t *overlay, struct bmsgw_config *out,
                    struct cfg_error *err)
 {
-    struct cfg_origins *o = cfg_origins_new();
     config_defaults(out);
-    int rc = cfg_apply_file(out, base_path, false, o, err);
-    cfg_origins_free(o);
+    int rc = cfg_apply_file(out, base_path, false, NULL, err);
     if (rc == 0)
         rc = apply_json_object(out, overlay, false, err);
     if (rc == 0) {

@@ -388,6 +388,11 @@ static const struct cfg_key *find_in(const struct cfg_key *keys, const char *nam
     return NULL;
 }
 
+const struct cfg_key *cfg_key_find(const struct cfg_key *keys, const char *name)
+{
+    return name ? find_in(keys, name, strlen(name)) : NULL;
+}
+
 const struct cfg_key *cfg_schema_find(const char *path)
 {
     const struct cfg_key *keys = cfg_schema, *k = NULL;

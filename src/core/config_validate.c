@@ -6,7 +6,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "bmsgw/mbmap.h"
 #include "config_walk.h"
 
 static int fail_at(const struct cfg_origins *o, struct cfg_error *err, const char *key,
@@ -113,13 +112,6 @@ static int check_alarms(const struct cfg_alarms *a, const struct cfg_origins *o,
     return 0;
 }
 
-/* The port a map listens on: 0 stands for the map's default port. */
-static int map_port(const struct cfg_map *m)
-{
-    const struct mbmap *map = mbmap_get(m->kind);
-    return m->port || !map ? m->port : map->default_port;
-}
-
 static int check_mbtcp(const struct cfg_mbtcp *m, const struct cfg_origins *o,
                        struct cfg_error *err)
 {
@@ -131,10 +123,10 @@ static int check_mbtcp(const struct cfg_mbtcp *m, const struct cfg_origins *o,
                 return fail_at(o, err, key, "\"%s\" is already served by modbus_tcp.maps[%d]",
                                config_map_kind_name(m->maps[i].kind), j);
             }
-            if (map_port(&m->maps[i]) == map_port(&m->maps[j])) {
+            if (cfg_map_port(&m->maps[i]) == cfg_map_port(&m->maps[j])) {
                 snprintf(key, sizeof(key), "modbus_tcp.maps[%d].port", i);
                 return fail_at(o, err, key, "%d is already used by modbus_tcp.maps[%d]",
-                               map_port(&m->maps[i]), j);
+                               cfg_map_port(&m->maps[i]), j);
             }
         }
     }
@@ -147,7 +139,7 @@ static int check_ports_clash(const struct bmsgw_config *c, const struct cfg_orig
     if (c->http.enabled && c->ws.enabled && c->http.port == c->ws.port)
         return fail_at(o, err, "ws.port", "must differ from http.port (%d)", c->http.port);
     for (int i = 0; c->mbtcp.enabled && i < c->mbtcp.map_count; i++) {
-        int p = map_port(&c->mbtcp.maps[i]);
+        int p = cfg_map_port(&c->mbtcp.maps[i]);
         if ((c->http.enabled && p == c->http.port) || (c->ws.enabled && p == c->ws.port)) {
             char key[64];
             snprintf(key, sizeof(key), "modbus_tcp.maps[%d].port", i);

@@ -328,10 +328,7 @@ int cfg_walk_group(struct cfg_walk *w, const struct cfg_key *keys, void *base, c
         const void *c = w->ops->child(node, i, &name);
         char path[128];
         snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", name ? name : "?");
-        const struct cfg_key *k = NULL;
-        for (const struct cfg_key *it = keys; name && it->name; it++)
-            if (strcmp(it->name, name) == 0)
-                k = it;
+        const struct cfg_key *k = cfg_key_find(keys, name);
         if (!k) {
             char known[200];
             known_keys(keys, known, sizeof(known));

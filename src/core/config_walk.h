@@ -59,6 +59,8 @@ int cfg_apply_file(struct bmsgw_config *cfg, const char *path, bool optional, st
 
 /* Presets and map default ports, after every source was applied. */
 void cfg_normalise(struct bmsgw_config *cfg);
+/* The port a map listens on: 0 stands for the map's default port (from the map's table). */
+int cfg_map_port(const struct cfg_map *m);
 
 /* Set a string buffer of size bytes, zero-filling the rest (keeps configs comparable). */
 void cfg_set_string(char *dst, size_t size, const char *src);
