@@ -18,6 +18,10 @@ int64_t clock_real_ms(void);
  * condition variable made by clock_cond_init(). */
 void clock_deadline(struct timespec *ts, int timeout_ms);
 
+/* Join thread, waiting at most timeout_ms (< 0 counts as 0): 0, or ETIMEDOUT when it is still
+ * running (it can be joined later). */
+int clock_join_ms(pthread_t thread, int timeout_ms);
+
 /* Initialise a condition variable that waits on CLOCK_MONOTONIC. */
 void clock_cond_init(pthread_cond_t *cond);
 

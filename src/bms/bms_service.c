@@ -266,16 +266,7 @@ static int bms_start(struct service *svc)
 static int join_by(pthread_t t, int64_t deadline_ms)
 {
     int64_t left = deadline_ms - clock_mono_ms();
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    left = left < 0 ? 0 : left;
-    ts.tv_sec += left / 1000;
-    ts.tv_nsec += (left % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return pthread_timedjoin_np(t, NULL, &ts);
+    return clock_join_ms(t, left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left);
 }
 
 static int bms_stop(struct service *svc, int timeout_ms)

@@ -324,15 +324,7 @@ static int can_stop(struct service *svc, int timeout_ms)
         return 0;
     atomic_store(&c->stop, true);
     wake(c);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    if (pthread_timedjoin_np(c->thread, NULL, &ts) != 0)
+    if (clock_join_ms(c->thread, timeout_ms) != 0)
         return -ETIMEDOUT;
     svc->priv = NULL;
     can_svc_free(c);

@@ -2,6 +2,8 @@
 /* bus.c — fan-out of small fixed-size messages into bounded per-subscriber rings. */
 #include "bmsgw/bus.h"
 
+#include "bmsgw/clock.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -136,11 +138,8 @@ void bus_publish(struct bus *b, const struct bus_msg *msg)
     if (!(atomic_load(&b->topic_mask) & msg->topic))
         return;
     m = *msg;
-    if (m.t_ms == 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        m.t_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    }
+    if (m.t_ms == 0)
+        m.t_ms = clock_real_ms();
     pthread_rwlock_rdlock(&b->lock);
     for (unsigned i = 0; i < b->nsubs; i++) {
         struct bus_sub *s = b->subs[i];

@@ -34,15 +34,27 @@ void clock_sleep_ms(int64_t ms)
         ;
 }
 
-void clock_deadline(struct timespec *ts, int timeout_ms)
+static void deadline_on(clockid_t id, struct timespec *ts, int timeout_ms)
 {
-    clock_gettime(CLOCK_MONOTONIC, ts);
+    clock_gettime(id, ts);
     ts->tv_sec += timeout_ms / 1000;
     ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
     if (ts->tv_nsec >= 1000000000L) {
         ts->tv_sec++;
         ts->tv_nsec -= 1000000000L;
     }
+}
+
+void clock_deadline(struct timespec *ts, int timeout_ms)
+{
+    deadline_on(CLOCK_MONOTONIC, ts, timeout_ms);
+}
+
+int clock_join_ms(pthread_t thread, int timeout_ms)
+{
+    struct timespec ts;
+    deadline_on(CLOCK_REALTIME, &ts, timeout_ms < 0 ? 0 : timeout_ms); /* what the call takes */
+    return pthread_timedjoin_np(thread, NULL, &ts);
 }
 
 void clock_cond_init(pthread_cond_t *cond)

@@ -195,12 +195,10 @@ void log_msg(int level, const char *fmt, ...)
     if (level > g_level)
         return;
     struct entry e;
-    struct timespec ts;
     va_list ap;
 
-    clock_gettime(CLOCK_REALTIME, &ts);
     e.level = level;
-    e.real_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    e.real_ms = clock_real_ms();
     memcpy(e.tag, t_tag, sizeof(e.tag));
     va_start(ap, fmt);
     vsnprintf(e.line, sizeof(e.line), fmt, ap);
