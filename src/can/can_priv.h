@@ -48,8 +48,6 @@ struct can_svc {
     bool have351, have35a;
     double fresh_pack_v; /* newest pack voltage while fresh */
     struct bmsgw_can_health h;
-    uint8_t reported_bus;
-    int reported_link;
 };
 
 /* can_tx.c: decide the mode and send what is due. */
@@ -57,7 +55,8 @@ void can_tx_step(struct can_svc *c, int64_t now_ms);
 /* A send failed with an error that means the interface is gone (caller closes the link). */
 bool can_tx_link_lost(int err);
 
-/* can_service.c: close the link and schedule a reopen (reason for the state and the log). */
-void can_link_lost(struct can_svc *c, int64_t now_ms, const char *reason);
+/* can_service.c: the interface is gone (errno err): close the link, say so in the state and the
+ * log, and schedule a reopen. */
+void can_link_lost(struct can_svc *c, int64_t now_ms, int err);
 
 #endif

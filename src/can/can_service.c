@@ -49,8 +49,10 @@ static int next_backoff(struct can_svc *c)
     return wait;
 }
 
-void can_link_lost(struct can_svc *c, int64_t now_ms, const char *reason)
+void can_link_lost(struct can_svc *c, int64_t now_ms, int err)
 {
+    char reason[96];
+    snprintf(reason, sizeof(reason), "interface %s lost (%s)", c->cfg.can.interface, strerror(err));
     if (c->fd >= 0)
         c->ops->close(c->ops_ctx, c->fd);
     c->fd = -1;
@@ -191,10 +193,7 @@ static void rx_drain(struct can_svc *c, int64_t now_ms)
         if (rc > 0) {
             rx_frame(c, &f, now_ms);
         } else if (can_tx_link_lost(-rc)) {
-            char why[96];
-            snprintf(why, sizeof(why), "interface %s lost (%s)", c->cfg.can.interface,
-                     strerror(-rc));
-            can_link_lost(c, now_ms, why);
+            can_link_lost(c, now_ms, -rc);
         } else {
             log_ratelimited(LOG_WARNING, 10000, "CAN receive failed: %s", strerror(-rc));
             return;

@@ -3,7 +3,6 @@
 #include "can_priv.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "bmsgw-build.h"
@@ -36,14 +35,6 @@ struct tx_input {
     struct victron_input in;
 };
 
-static void version_of(uint8_t *major, uint8_t *minor)
-{
-    unsigned a = 0, b = 0;
-    sscanf(BMSGW_VERSION, "%u.%u", &a, &b);
-    *major = (uint8_t)a;
-    *minor = (uint8_t)b;
-}
-
 static void build_input(struct can_svc *c, enum can_mode mode, struct tx_input *t)
 {
     struct control_state cs = { 0 };
@@ -73,7 +64,8 @@ static void build_input(struct can_svc *c, enum can_mode mode, struct tx_input *
     t->in = (struct victron_input){
         .sys = c->sys, .limits = &t->lim, .alarms = &t->al, .can = &c->cfg.can
     };
-    version_of(&t->in.fw_major, &t->in.fw_minor);
+    t->in.fw_major = BMSGW_VERSION_MAJOR;
+    t->in.fw_minor = BMSGW_VERSION_MINOR;
 }
 
 /* A lower limit or a new alarm goes out now rather than at the next period. */
@@ -116,13 +108,10 @@ static void send_frame(struct can_svc *c, unsigned f, const struct victron_input
         return;
     }
     c->h.tx_dropped++;
-    if (can_tx_link_lost(-rc)) {
-        char why[96];
-        snprintf(why, sizeof(why), "interface %s lost (%s)", c->cfg.can.interface, strerror(-rc));
-        can_link_lost(c, now_ms, why);
-    } else if (rc != -ENOBUFS && rc != -EAGAIN) {
+    if (can_tx_link_lost(-rc))
+        can_link_lost(c, now_ms, -rc);
+    else if (rc != -ENOBUFS && rc != -EAGAIN)
         log_ratelimited(LOG_WARNING, 10000, "CAN send of 0x%03X failed: %s", fr.id, strerror(-rc));
-    }
 }
 
 static void mode_changed(struct can_svc *c, enum can_mode mode)
