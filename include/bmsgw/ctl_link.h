@@ -54,9 +54,6 @@ int ctl_link_write_coil(struct ctl_link *l, unsigned addr, bool on);
 int ctl_link_write_regs(struct ctl_link *l, unsigned addr, const uint16_t *regs, unsigned n);
 
 const struct ctl_failure *ctl_link_failure(const struct ctl_link *l);
-const struct ctl_link_cfg *ctl_link_cfg(const struct ctl_link *l);
-/* Requests sent since ctl_link_new(). */
-uint64_t ctl_link_requests(const struct ctl_link *l);
 
 /* "illegal data address 6002 (FC3 read of 1 register at 6002)", "connection refused", "no answer
  * within 1000 ms (FC1 read of 8 coils at 0-7)" into buf; returns buf. */

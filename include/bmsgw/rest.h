@@ -91,9 +91,6 @@ void rest_api_set_token(struct rest_api *api, const char *token, const char *why
 const struct rest_route *rest_begin(struct rest_api *api, const struct rest_request *rq,
                                     int64_t now_ms, struct rest_response *rs);
 
-/* True when the route reads a body. */
-bool rest_route_wants_body(const struct rest_route *r);
-
 /* Parse the body and run the handler; fills *rs. */
 void rest_finish(struct rest_api *api, const struct rest_route *r, const struct rest_request *rq,
                  struct rest_response *rs);

@@ -15,7 +15,6 @@ struct ctl_link {
     struct ctl_link_cfg cfg;
     modbus_t *ctx;
     struct ctl_failure fail;
-    uint64_t requests;
 };
 
 struct ctl_link *ctl_link_new(const struct ctl_link_cfg *cfg)
@@ -91,7 +90,6 @@ int ctl_link_connect(struct ctl_link *l)
 static int read_span(struct ctl_link *l, int table, struct mbmap_span s, struct ctl_image *img)
 {
     int got;
-    l->requests++;
     switch (table) {
     case MBMAP_REGS:
         got = modbus_read_registers(l->ctx, s.addr, s.qty, &img->regs[s.addr]);
@@ -123,7 +121,6 @@ int ctl_link_write_coil(struct ctl_link *l, unsigned addr, bool on)
     int rc = ctl_link_connect(l);
     if (rc)
         return rc;
-    l->requests++;
     if (modbus_write_bit(l->ctx, (int)addr, on) != 1)
         return fail(l, 5, addr, 1, errno);
     return 0;
@@ -134,7 +131,6 @@ int ctl_link_write_regs(struct ctl_link *l, unsigned addr, const uint16_t *regs,
     int rc = ctl_link_connect(l);
     if (rc)
         return rc;
-    l->requests++;
     if (n == 1) {
         if (modbus_write_register(l->ctx, (int)addr, regs[0]) != 1)
             return fail(l, 6, addr, 1, errno);
@@ -147,16 +143,6 @@ int ctl_link_write_regs(struct ctl_link *l, unsigned addr, const uint16_t *regs,
 const struct ctl_failure *ctl_link_failure(const struct ctl_link *l)
 {
     return &l->fail;
-}
-
-const struct ctl_link_cfg *ctl_link_cfg(const struct ctl_link *l)
-{
-    return &l->cfg;
-}
-
-uint64_t ctl_link_requests(const struct ctl_link *l)
-{
-    return l->requests;
 }
 
 /* "FC3 read of 125 registers at 1010-1134" */

@@ -263,11 +263,6 @@ const struct rest_route *rest_begin(struct rest_api *api, const struct rest_requ
     return r;
 }
 
-bool rest_route_wants_body(const struct rest_route *r)
-{
-    return r->body;
-}
-
 void rest_finish(struct rest_api *api, const struct rest_route *r, const struct rest_request *rq,
                  struct rest_response *rs)
 {
