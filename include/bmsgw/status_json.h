@@ -58,6 +58,8 @@ const struct status_alarm_info *status_alarm_info(unsigned alarm_id);
  * BMSGW_JSON_FLAGS so values print without binary-fraction noise (53.1, not 53.100000000000001). */
 json_t *json_number_or_null(double v);
 json_t *json_rounded(double v, int decimals);
+/* An age in ms (now_ms - t_ms), or null when the event never happened (t_ms == 0). */
+json_t *json_age_or_null(int64_t now_ms, int64_t t_ms);
 #define BMSGW_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(10))
 
 #endif

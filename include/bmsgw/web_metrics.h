@@ -30,6 +30,8 @@ struct web_metrics {
 
 /* GET /api/metrics/runtime (pure): uptime, CPU, memory, poll cycle statistics per string, CAN
  * counters, HTTP requests, services. */
+/* The event bus figures ({published, delivered, dropped, subscribers}). */
+json_t *web_metrics_bus_json(const struct bus_metrics *b);
 json_t *web_metrics_runtime_json(const struct web_metrics *m, const struct bmsgw_system *sys);
 
 /* GET /metrics (pure): the same figures and the battery values in the Prometheus text format

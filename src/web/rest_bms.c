@@ -78,9 +78,7 @@ void rest_h_bms_registers(struct rest_api *api, const struct rest_request *rq, j
     int64_t now = clock_mono_ms();
     rest_ok(rs, json_pack("{s:i,s:s,s:b,s:b,s:o,s:o}", "string", (int)n, "name", st->name, "online",
                           st->online, "settings_valid", st->settings_valid, "settings_age_ms",
-                          st->settings_valid && st->settings_ms > 0
-                              ? json_integer(now - st->settings_ms)
-                              : json_null(),
+                          st->settings_valid ? json_age_or_null(now, st->settings_ms) : json_null(),
                           "registers", regs));
     free(sys);
 }

@@ -112,9 +112,7 @@ void rest_h_bus_metrics(struct rest_api *api, const struct rest_request *rq, jso
 {
     struct bus_metrics b;
     bus_get_metrics(api->app->bus, &b);
-    rest_ok(rs, json_pack("{s:I,s:I,s:I,s:i}", "published", (json_int_t)b.published, "delivered",
-                          (json_int_t)b.delivered, "dropped", (json_int_t)b.dropped, "subscribers",
-                          (int)b.subscribers));
+    rest_ok(rs, web_metrics_bus_json(&b));
 }
 
 /* Every frame of the table with its period and the age of its last transmission. */
@@ -126,18 +124,12 @@ static json_t *frames_json(const struct bmsgw_can_health *c, const struct bmsgw_
         const struct victron_frame *f = &victron_frames[i];
         char id[8];
         snprintf(id, sizeof(id), "0x%03X", f->id);
-        json_array_append_new(
-            arr, json_pack("{s:s,s:s,s:s,s:i,s:o}", "id", id, "name", f->name, "title", f->title,
-                           "period_ms", cfg->can.period_ms[i], "last_sent_age_ms",
-                           c->frame_last_ms[i] > 0 ? json_integer(now_ms - c->frame_last_ms[i])
-                                                   : json_null()));
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:i,s:o}", "id", id, "name", f->name,
+                                             "title", f->title, "period_ms", cfg->can.period_ms[i],
+                                             "last_sent_age_ms",
+                                             json_age_or_null(now_ms, c->frame_last_ms[i])));
     }
     return arr;
-}
-
-static json_t *age_json(int64_t now_ms, int64_t t_ms)
-{
-    return t_ms > 0 ? json_integer(now_ms - t_ms) : json_null();
 }
 
 static json_t *can_status_json(const struct bmsgw_can_health *c, const struct bmsgw_config *cfg,
@@ -158,8 +150,8 @@ static json_t *can_status_json(const struct bmsgw_can_health *c, const struct bm
     json_object_set_new(o, "tx_dropped", json_integer((json_int_t)c->tx_dropped));
     json_object_set_new(o, "bus_errors", json_integer((json_int_t)c->bus_errors));
     json_object_set_new(o, "restarts", json_integer((json_int_t)c->restarts));
-    json_object_set_new(o, "last_305_age_ms", age_json(now_ms, c->last_305_ms));
-    json_object_set_new(o, "last_307_age_ms", age_json(now_ms, c->last_307_ms));
+    json_object_set_new(o, "last_305_age_ms", json_age_or_null(now_ms, c->last_305_ms));
+    json_object_set_new(o, "last_307_age_ms", json_age_or_null(now_ms, c->last_307_ms));
     json_object_set_new(o, "inverter_present",
                         json_boolean(c->last_305_ms > 0 && now_ms - c->last_305_ms < 10000));
     json_object_set_new(o, "inverter_identified", json_boolean(c->inverter_identified));

@@ -17,6 +17,7 @@
 #include "bmsgw/config_store.h"
 #include "bmsgw/log.h"
 #include "bmsgw/service.h"
+#include "bmsgw/status_json.h"
 #include "bmsgw/sysinfo.h"
 
 #define BMS_CMD_TIMEOUT_MS 2000
@@ -185,8 +186,7 @@ void rest_h_modules(struct rest_api *api, const struct rest_request *rq, json_t 
                            reg->svc[i].ops->enabled(cfg), "state", service_state_name(st.state),
                            "last_error", st.last_error[0] ? st.last_error : NULL, "since_ms",
                            (json_int_t)since_real, "for_ms", (json_int_t)(now - st.since_ms),
-                           "progress_age_ms",
-                           st.progress_ms > 0 ? json_integer(now - st.progress_ms) : json_null()));
+                           "progress_age_ms", json_age_or_null(now, st.progress_ms)));
     }
     free(cfg);
     rest_ok(rs, arr);

@@ -27,8 +27,7 @@ static json_t *temp_or_null(int16_t dc)
     return dc == BMSGW_TEMP_ABSENT ? json_null() : json_rounded(dc / 10.0, 1);
 }
 
-/* An age in ms, or null when the event never happened (t == 0). */
-static json_t *age_or_null(int64_t now_ms, int64_t t_ms)
+json_t *json_age_or_null(int64_t now_ms, int64_t t_ms)
 {
     return t_ms > 0 ? json_integer(now_ms - t_ms) : json_null();
 }
@@ -135,7 +134,7 @@ static json_t *limits_json(const struct bmsgw_limits *l, int64_t now_ms)
     json_object_set_new(o, "cvl_reason", json_string(l->cvl_reason));
     json_object_set_new(o, "ccl_reason", json_string(l->ccl_reason));
     json_object_set_new(o, "dcl_reason", json_string(l->dcl_reason));
-    json_object_set_new(o, "age_ms", age_or_null(now_ms, l->computed_ms));
+    json_object_set_new(o, "age_ms", json_age_or_null(now_ms, l->computed_ms));
     return o;
 }
 
@@ -179,7 +178,7 @@ static json_t *alarms_json(const struct bmsgw_alarms *al, int64_t now_ms)
                             known ? json_rounded(s->threshold * info->scale, info->decimals)
                                   : json_null());
         json_object_set_new(o, "unit", json_string(info->unit));
-        json_object_set_new(o, "for_ms", age_or_null(now_ms, s->since_ms));
+        json_object_set_new(o, "for_ms", json_age_or_null(now_ms, s->since_ms));
         json_array_append_new(arr, o);
     }
     return arr;
@@ -192,18 +191,18 @@ static json_t *control_json(const struct control_state *c, int64_t now_ms)
     return json_pack(
         "{s:b,s:s?,s:o,s:b,s:s?,s:o}", "charge_blocked", c->charge_blocked, "charge_blocked_by",
         c->charge_blocked ? c->charge_by : NULL, "charge_blocked_for_ms",
-        c->charge_blocked ? age_or_null(now_ms, c->charge_since_ms) : json_null(),
+        c->charge_blocked ? json_age_or_null(now_ms, c->charge_since_ms) : json_null(),
         "discharge_blocked", c->discharge_blocked, "discharge_blocked_by",
         c->discharge_blocked ? c->discharge_by : NULL, "discharge_blocked_for_ms",
-        c->discharge_blocked ? age_or_null(now_ms, c->discharge_since_ms) : json_null());
+        c->discharge_blocked ? json_age_or_null(now_ms, c->discharge_since_ms) : json_null());
 }
 
 json_t *status_link_json(const struct bmsgw_link *l, int64_t now_ms)
 {
     json_t *o = json_object();
     json_object_set_new(o, "state", json_string(bmsgw_link_state_name(l->state)));
-    json_object_set_new(o, "for_ms", age_or_null(now_ms, l->since_ms));
-    json_object_set_new(o, "last_ok_age_ms", age_or_null(now_ms, l->last_ok_ms));
+    json_object_set_new(o, "for_ms", json_age_or_null(now_ms, l->since_ms));
+    json_object_set_new(o, "last_ok_age_ms", json_age_or_null(now_ms, l->last_ok_ms));
     json_object_set_new(o, "requests", json_integer((json_int_t)l->requests));
     json_object_set_new(o, "timeouts", json_integer((json_int_t)l->timeouts));
     json_object_set_new(o, "crc_errors", json_integer((json_int_t)l->crc_errors));
@@ -266,13 +265,13 @@ static json_t *string_json(const struct bmsgw_system *sys, unsigned i,
 {
     const struct bmsgw_string *st = &sys->strings[i];
     bool data = st->sample_ms > 0;
-    bool fresh = st->online && data && opt->now_ms - st->sample_ms <= opt->stale_after_ms;
+    bool fresh = bmsgw_string_is_fresh(st, opt->now_ms, opt->stale_after_ms);
     json_t *o = json_object();
     json_object_set_new(o, "string", json_integer(i + 1));
     json_object_set_new(o, "name", json_string(st->name));
     json_object_set_new(o, "online", json_boolean(st->online));
     json_object_set_new(o, "stale", json_boolean(!fresh));
-    json_object_set_new(o, "age_ms", age_or_null(opt->now_ms, st->sample_ms));
+    json_object_set_new(o, "age_ms", json_age_or_null(opt->now_ms, st->sample_ms));
     string_values_json(o, st, data);
     string_cells_json(o, sys, st);
     json_object_set_new(o, "link", status_link_json(&st->link, opt->now_ms));
@@ -284,7 +283,7 @@ static json_t *can_json(const struct bmsgw_can_health *c, int64_t now_ms)
     return json_pack("{s:s,s:s,s:b,s:b,s:b,s:o}", "link", bmsgw_link_state_name(c->link.state),
                      "bus_state", bmsgw_can_bus_state_name(c->bus_state), "sending", c->sending,
                      "blocked", c->blocked, "inverter_identified", c->inverter_identified,
-                     "inverter_seen_age_ms", age_or_null(now_ms, c->last_305_ms));
+                     "inverter_seen_age_ms", json_age_or_null(now_ms, c->last_305_ms));
 }
 
 json_t *status_to_json(const struct bmsgw_system *sys, const struct status_json_opts *o)
@@ -300,7 +299,7 @@ json_t *status_to_json(const struct bmsgw_system *sys, const struct status_json_
     json_object_set_new(root, "generation", json_integer((json_int_t)sys->generation));
     json_object_set_new(root, "time_ms", json_integer(o->now_real_ms));
     json_object_set_new(root, "age_ms", age == INT64_MAX ? json_null() : json_integer(age));
-    json_object_set_new(root, "snapshot_age_ms", age_or_null(o->now_ms, sys->updated_ms));
+    json_object_set_new(root, "snapshot_age_ms", json_age_or_null(o->now_ms, sys->updated_ms));
     json_object_set_new(root, "stale", json_boolean(stale));
     json_object_set_new(root, "system", system_json(sys, stale));
     json_object_set_new(root, "energy",

@@ -39,6 +39,13 @@ static json_t *services_json(const struct web_metrics *m)
     return o;
 }
 
+json_t *web_metrics_bus_json(const struct bus_metrics *b)
+{
+    return json_pack("{s:I,s:I,s:I,s:i}", "published", (json_int_t)b->published, "delivered",
+                     (json_int_t)b->delivered, "dropped", (json_int_t)b->dropped, "subscribers",
+                     (int)b->subscribers);
+}
+
 json_t *web_metrics_runtime_json(const struct web_metrics *m, const struct bmsgw_system *sys)
 {
     const struct bmsgw_can_health *c = &sys->can;
@@ -64,11 +71,7 @@ json_t *web_metrics_runtime_json(const struct web_metrics *m, const struct bmsgw
                   "status_5xx", (json_int_t)m->http.status_5xx, "rate_limited",
                   (json_int_t)m->http.rate_limited, "auth_failed",
                   (json_int_t)m->http.auth_failed));
-    json_object_set_new(root, "event_bus",
-                        json_pack("{s:I,s:I,s:I,s:i}", "published", (json_int_t)m->bus.published,
-                                  "delivered", (json_int_t)m->bus.delivered, "dropped",
-                                  (json_int_t)m->bus.dropped, "subscribers",
-                                  (int)m->bus.subscribers));
+    json_object_set_new(root, "event_bus", web_metrics_bus_json(&m->bus));
     json_object_set_new(
         root, "ws",
         m->ws.running ? json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "clients",
