@@ -152,11 +152,20 @@ static struct alert_tracker *tracker(struct alerts_engine *e, const char *key)
     return t;
 }
 
-/* A debounced condition: want = the severity it calls for now (-1 = none); tmpl describes the
+/* Describes the alert a condition raises; called only when it does. */
+struct alert_source {
+    const struct bmsgw_system *sys;
+    const struct bmsgw_config *cfg;
+    unsigned index;   /* alarm id or string */
+    const char *what; /* CAN: the state in words */
+    void (*fill)(struct alert *a, const struct alert_source *src);
+};
+
+/* A debounced condition: want = the severity it calls for now (-1 = none); src describes the
  * alert to raise. */
-static void condition(struct alerts_engine *e, const char *key, int want, struct alert *tmpl,
-                      int debounce_ms, int64_t now_ms, int64_t now_real_ms,
-                      struct alert_changes *out)
+static void condition(struct alerts_engine *e, const char *key, int want,
+                      const struct alert_source *src, int debounce_ms, int64_t now_ms,
+                      int64_t now_real_ms, struct alert_changes *out)
 {
     int idx = find_active_key(e, key);
     int cur = idx >= 0 ? e->active[idx].severity : -1;
@@ -177,9 +186,11 @@ static void condition(struct alerts_engine *e, const char *key, int want, struct
     if (idx >= 0)
         clear_at(e, (unsigned)idx, now_real_ms, out);
     if (want >= 0) {
-        snprintf(tmpl->key, sizeof(tmpl->key), "%s", key);
-        tmpl->severity = (uint8_t)want;
-        raise_alert(e, tmpl, now_real_ms, out);
+        struct alert tmpl;
+        src->fill(&tmpl, src);
+        snprintf(tmpl.key, sizeof(tmpl.key), "%s", key);
+        tmpl.severity = (uint8_t)want;
+        raise_alert(e, &tmpl, now_real_ms, out);
     }
     t->since_ms = now_ms;
 }
@@ -192,8 +203,10 @@ static void string_label(const struct bmsgw_system *sys, int s, char *buf, size_
         snprintf(buf, size, "string %d '%s'", s + 1, sys->strings[s].name);
 }
 
-static void alarm_template(const struct bmsgw_system *sys, unsigned id, struct alert *a)
+static void alarm_template(struct alert *a, const struct alert_source *src)
 {
+    const struct bmsgw_system *sys = src->sys;
+    unsigned id = src->index;
     const struct bmsgw_alarm_state *st = &sys->alarms.a[id];
     const struct status_alarm_info *info = status_alarm_info(id);
     char where[64];
@@ -231,31 +244,46 @@ static void eval_alarms(struct alerts_engine *e, const struct bmsgw_system *sys,
         int want = lv == BMSGW_LEVEL_ALARM     ? ALERT_ALARM
                    : lv == BMSGW_LEVEL_WARNING ? ALERT_WARNING
                                                : -1;
-        struct alert tmpl;
-        alarm_template(sys, id, &tmpl);
+        struct alert_source src = { .sys = sys, .index = id, .fill = alarm_template };
         snprintf(key, sizeof(key), "alarm:%s", bmsgw_alarm_name(id));
-        condition(e, key, want, &tmpl, debounce_ms, now_ms, now_real_ms, out);
+        condition(e, key, want, &src, debounce_ms, now_ms, now_real_ms, out);
     }
+}
+
+static void string_template(struct alert *a, const struct alert_source *src)
+{
+    const struct bmsgw_string *st = &src->sys->strings[src->index];
+    char where[64];
+    *a = (struct alert){ .string = (int16_t)src->index, .value = NAN, .threshold = NAN };
+    snprintf(a->type, sizeof(a->type), "string_offline");
+    string_label(src->sys, (int)src->index, where, sizeof(where));
+    snprintf(a->message, sizeof(a->message), "No fresh data from %s: BMS link %s%s%.60s", where,
+             bmsgw_link_state_name(st->link.state), st->link.last_error[0] ? ", " : "",
+             st->link.last_error);
 }
 
 static void eval_strings(struct alerts_engine *e, const struct bmsgw_system *sys,
                          const struct bmsgw_config *cfg, int64_t now_ms, int64_t now_real_ms,
                          struct alert_changes *out)
 {
-    char key[40], where[64];
+    char key[40];
     for (unsigned i = 0; i < sys->string_count && i < BMSGW_MAX_STRINGS; i++) {
-        const struct bmsgw_string *st = &sys->strings[i];
-        bool fresh = bmsgw_string_is_fresh(st, now_ms, cfg->bms.stale_after_ms);
-        struct alert tmpl = { .string = (int16_t)i, .value = NAN, .threshold = NAN };
-        snprintf(tmpl.type, sizeof(tmpl.type), "string_offline");
-        string_label(sys, (int)i, where, sizeof(where));
-        snprintf(tmpl.message, sizeof(tmpl.message), "No fresh data from %s: BMS link %s%s%.60s",
-                 where, bmsgw_link_state_name(st->link.state), st->link.last_error[0] ? ", " : "",
-                 st->link.last_error);
+        bool fresh = bmsgw_string_is_fresh(&sys->strings[i], now_ms, cfg->bms.stale_after_ms);
+        struct alert_source src = { .sys = sys, .index = i, .fill = string_template };
         snprintf(key, sizeof(key), "string:%u", i);
-        condition(e, key, fresh ? -1 : ALERT_ALARM, &tmpl, cfg->alarms.debounce_ms, now_ms,
+        condition(e, key, fresh ? -1 : ALERT_ALARM, &src, cfg->alarms.debounce_ms, now_ms,
                   now_real_ms, out);
     }
+}
+
+static void can_template(struct alert *a, const struct alert_source *src)
+{
+    const struct bmsgw_can_health *c = &src->sys->can;
+    *a = (struct alert){ .string = -1, .value = NAN, .threshold = NAN };
+    snprintf(a->type, sizeof(a->type), "can_bus");
+    snprintf(a->message, sizeof(a->message), "CAN interface %s %s%s%.60s",
+             c->interface[0] ? c->interface : src->cfg->can.interface, src->what,
+             c->link.last_error[0] ? ": " : "", c->link.last_error);
 }
 
 static void eval_can(struct alerts_engine *e, const struct bmsgw_system *sys,
@@ -275,12 +303,8 @@ static void eval_can(struct alerts_engine *e, const struct bmsgw_system *sys,
         want = ALERT_WARNING;
         what = "down";
     }
-    struct alert tmpl = { .string = -1, .value = NAN, .threshold = NAN };
-    snprintf(tmpl.type, sizeof(tmpl.type), "can_bus");
-    snprintf(tmpl.message, sizeof(tmpl.message), "CAN interface %s %s%s%.60s",
-             c->interface[0] ? c->interface : cfg->can.interface, what,
-             c->link.last_error[0] ? ": " : "", c->link.last_error);
-    condition(e, "can", want, &tmpl, cfg->alarms.debounce_ms, now_ms, now_real_ms, out);
+    struct alert_source src = { .sys = sys, .cfg = cfg, .what = what, .fill = can_template };
+    condition(e, "can", want, &src, cfg->alarms.debounce_ms, now_ms, now_real_ms, out);
 }
 
 /* Event faults without a recovery event clear once the string reports another status. */
