@@ -160,7 +160,7 @@ static void alerts_save(struct alerts *al, const char *path)
     pthread_mutex_unlock(&al->lock);
     if (!j)
         return;
-    char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(10));
+    char *text = json_dumps(j, BMSGW_JSON_FLAGS);
     json_decref(j);
     int rc = text ? persist_write(path, text, strlen(text), 0640) : -ENOMEM;
     free(text);

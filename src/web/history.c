@@ -101,21 +101,31 @@ static const struct column {
 
 json_t *history_to_json(struct history *h, int64_t since_real_ms)
 {
+    /* copy the samples out, then encode without the lock: history_add never waits for JSON */
+    pthread_mutex_lock(&h->lock);
+    unsigned n = 0;
+    struct history_sample *copy = malloc((h->len ? h->len : 1) * sizeof(*copy));
+    for (unsigned i = 0; copy && i < h->len; i++) {
+        const struct history_sample *s = &h->ring[(h->head + i) % h->cap];
+        if (s->t_ms >= since_real_ms)
+            copy[n++] = *s;
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (!copy)
+        return NULL;
+
     json_t *root = json_object(), *t = json_array(), *col[NCOLUMNS];
     for (unsigned c = 0; c < NCOLUMNS; c++)
         col[c] = json_array();
-    pthread_mutex_lock(&h->lock);
-    for (unsigned i = 0; i < h->len; i++) {
-        const struct history_sample *s = &h->ring[(h->head + i) % h->cap];
-        if (s->t_ms < since_real_ms)
-            continue;
+    for (unsigned i = 0; i < n; i++) {
+        const struct history_sample *s = &copy[i];
         json_array_append_new(t, json_integer(s->t_ms));
         for (unsigned c = 0; c < NCOLUMNS; c++) {
             float v = *(const float *)((const char *)s + columns[c].offset);
             json_array_append_new(col[c], json_rounded(v, columns[c].decimals));
         }
     }
-    pthread_mutex_unlock(&h->lock);
+    free(copy);
     json_object_set_new(root, "interval_s", json_integer(HISTORY_INTERVAL_MS / 1000));
     json_object_set_new(root, "t_ms", t);
     for (unsigned c = 0; c < NCOLUMNS; c++)
