@@ -62,7 +62,6 @@ struct battery {
     double discharged_ah;
     double charged_wh;
     double discharged_wh;
-    double t_s; /* simulated time */
     uint64_t rng;
 };
 

@@ -81,7 +81,6 @@ static int send_frame(struct bms_link *l, const uint8_t *frame, size_t len)
         return gone ? -ENODEV : -EIO;
     }
     l->n.requests++;
-    l->n.tx_bytes += len;
     publish(l, BUS_DIR_TX, frame, len);
     return 0;
 }
@@ -159,7 +158,6 @@ static int receive(struct bms_link *l, const struct tinybms_req *req, size_t req
         ssize_t r = read(l->fd, rx.buf + rx.n, RX_BUF - rx.n);
         if (r > 0) {
             rx.n += (size_t)r;
-            l->n.rx_bytes += (uint64_t)r;
         } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
             return -ENODEV; /* hang-up: the adapter is gone */
         }

@@ -18,8 +18,6 @@ struct bms_link_counters {
     uint64_t crc_errors;
     uint64_t exceptions;    /* error replies of the BMS, and replies that answer something else */
     uint64_t garbage_bytes; /* bytes skipped to find a frame (unsolicited output, noise) */
-    uint64_t tx_bytes;
-    uint64_t rx_bytes;
 };
 
 struct bms_link {

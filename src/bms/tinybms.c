@@ -141,6 +141,13 @@ static void put_raw(const struct tinybms_reg *r, int64_t raw, uint16_t *w)
     }
 }
 
+/* Within the register's range; a half-step tolerance absorbs the scale's rounding (0.002 %
+ * steps, 0.01 Ah steps). */
+static bool in_range(const struct tinybms_reg *r, double v)
+{
+    return v >= r->min - r->scale / 2 && v <= r->max + r->scale / 2;
+}
+
 int tinybms_reg_encode(const struct tinybms_reg *r, double value, uint16_t *words, char *why,
                        size_t why_size)
 {
@@ -149,9 +156,7 @@ int tinybms_reg_encode(const struct tinybms_reg *r, double value, uint16_t *word
             snprintf(why, why_size, "%s (register %u) is read-only", r->key, r->addr);
         return -EINVAL;
     }
-    /* a half-step tolerance absorbs the scale's rounding (0.002 % steps, 0.01 Ah steps) */
-    double tol = r->scale / 2;
-    if (!isfinite(value) || value < r->min - tol || value > r->max + tol) {
+    if (!isfinite(value) || !in_range(r, value)) {
         range_why(r, value, why, why_size);
         return -ERANGE;
     }
@@ -185,7 +190,7 @@ int tinybms_setting_check(const uint16_t settings[BMSGW_SETTINGS_COUNT], unsigne
             continue;
         found++;
         double v = (double)reg_raw(r, copy + (r->addr - BMSGW_SETTINGS_FIRST)) * r->scale;
-        if (v < r->min - r->scale / 2 || v > r->max + r->scale / 2) {
+        if (!in_range(r, v)) {
             range_why(r, v, why, why_size);
             return -ERANGE;
         }

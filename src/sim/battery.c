@@ -240,7 +240,6 @@ void battery_step(struct battery *b, double current_a, double dt_s)
         b->discharged_ah += ah;
         b->discharged_wh += ah * b->pack_v;
     }
-    b->t_s += dt_s;
 }
 
 void battery_set_soc(struct battery *b, double pct)
