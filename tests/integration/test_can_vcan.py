@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: MIT
 """The gateway on a real SocketCAN interface: simulator on a PTY -> bmsgw -> vcan0 -> capture.
 
-On the host this boots user-mode Linux (tests/integration/uml/run-uml) and runs itself inside
-with --inside; the inside part writes its findings to OUT/results.json, which the host part
-checks. It never skips: without a bootable kernel it fails, saying why.
+On the host this boots Debian's kernel under qemu (tests/vm/run-vm) and runs itself inside with
+--inside; the inside part writes its findings to OUT/results.json, which the host part checks.
+It never skips: without a bootable kernel it fails, saying why.
 
 Checks: every frame with DLC 8 and its period (+-10 % over the window); values decoded with the DBC match the
 simulator's state; a forced cell over-voltage shows in 0x35A and CCL = 0 within two periods;
@@ -24,7 +24,7 @@ import time
 import unittest
 
 BUILD, SOURCE = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-sys.path.insert(0, os.path.join(SOURCE, "tests", "integration", "uml"))
+sys.path.insert(0, os.path.join(SOURCE, "tests", "integration"))
 import canlib  # noqa: E402
 
 IDS = [0x351, 0x355, 0x356, 0x35A, 0x35E, 0x35F, 0x370, 0x371, 0x372, 0x373, 0x374, 0x375,
@@ -39,7 +39,7 @@ def steady(cap, dbc, timeout):
                         abs(dbc.decode(0x351, f[3])["ccl_a"] - 50.0) < 0.05, timeout)
 
 
-def check_periods(frames, dbc, res):
+def check_periods(frames, dbc, stalls, res):
     by_id = {}
     for t, cid, dlc, data in frames:
         by_id.setdefault(cid, []).append((t, dlc))
@@ -53,11 +53,13 @@ def check_periods(frames, dbc, res):
             "count": len(seen), "dlc": sorted({d for _, d in seen}), "period_s": period,
             "gap_mean_s": mean, "gap_min_s": min(gaps) if gaps else None,
             "gap_max_s": max(gaps) if gaps else None}
-        # the period measured over the window within 10 %; single gaps also carry the
-        # scheduling noise of a loaded host, where the whole guest can stall for a second
-        # (bench-can.py measures the jitter)
+        # the period measured over the window within 10 %, plus what the stalls of this
+        # machine during the window can move the first and the last frame by; single gaps
+        # carry the scheduling noise of a loaded host (bench-can.py measures the jitter)
+        slack = 2 * stalls.stalled(seen[0][0], seen[-1][0]) / len(gaps) if gaps else 0
+        out[f"0x{cid:03X}"]["slack_s"] = slack
         res["checks"][f"period 0x{cid:03X}"] = (
-            mean is not None and abs(mean - period) <= 0.1 * period
+            mean is not None and abs(mean - period) <= 0.1 * period + slack
             and all(d == 8 for _, d in seen))
     res["periods"] = out
 
@@ -92,56 +94,76 @@ def check_values(cap, dbc, sim, res):
     res["checks"]["0x35A all ok"] = last[0x35A][3] == bytes([0xAA, 0xAA, 0x82, 0x02] * 2)
 
 
-def check_over_voltage(cap, dbc, sim, res):
+def check_over_voltage(cap, dbc, sim, stalls, res):
     t0 = time.time()
     sim.cmd("set cell 5 3700")
-    alarm = cap.wait_for(lambda f: f[1] == 0x35A and (f[3][0] >> 2) & 3 == 1, 5, since=t0)
-    ccl0 = cap.wait_for(lambda f: f[1] == 0x351 and dbc.decode(0x351, f[3])["ccl_a"] == 0, 5,
+    alarm = cap.wait_for(lambda f: f[1] == 0x35A and (f[3][0] >> 2) & 3 == 1, 30, since=t0)
+    ccl0 = cap.wait_for(lambda f: f[1] == 0x351 and dbc.decode(0x351, f[3])["ccl_a"] == 0, 30,
                         since=t0)
     res["over_voltage"] = {"alarm_after_s": alarm and alarm[0] - t0,
                            "ccl0_after_s": ccl0 and ccl0[0] - t0}
-    res["checks"]["over-voltage alarm within two periods"] = bool(alarm) and alarm[0] - t0 <= 2.0
-    res["checks"]["over-voltage CCL = 0 within two periods"] = bool(ccl0) and ccl0[0] - t0 <= 2.0
+    for name, frame in (("alarm", alarm), ("CCL = 0", ccl0)):
+        stalled = frame and stalls.stalled(t0, frame[0])
+        res["over_voltage"][f"{name} stalled_s"] = stalled
+        res["checks"][f"over-voltage {name} within two periods"] = (
+            bool(frame) and frame[0] - t0 <= 2.0 + stalled)
     sim.cmd("release cell 5")
 
 
-def check_silence_and_resume(cap, sim_factory, sim, folder, res):
-    time.sleep(1.5)
+def wait_quiet(cap, since, stalls, quiet_s=2.0, timeout=60):
+    """The time of the last of our frames after since once none came for quiet_s (plus what
+    the machine stalled meanwhile), or None when they do not stop within timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = time.time()
+        last_t = max((f[0] for f in cap.snapshot() if f[0] > since and f[1] in IDS),
+                     default=since)
+        if now - last_t >= quiet_s + stalls.stalled(last_t, now):
+            return last_t
+        time.sleep(0.1)
+    return None
+
+
+def check_silent(cap, since, stalls, res, name):
+    """Silent within stale_after_ms + one period of since (plus the measured stalls), and it
+    stays silent."""
+    last_t = wait_quiet(cap, since, stalls)
+    if last_t is None:
+        res[name] = {"last_frame_after_s": None}
+        res["checks"][f"{name}: silent within stale_after_ms + one period"] = False
+        return
+    stalled = stalls.stalled(since, last_t)
+    time.sleep(2)
+    later = [f for f in cap.snapshot() if f[0] > last_t and f[1] in IDS]
+    res[name] = {"last_frame_after_s": last_t - since, "stalled_s": stalled,
+                 "frames_later": len(later)}
+    res["checks"][f"{name}: silent within stale_after_ms + one period"] = (
+        last_t - since <= (STALE_MS + 1000) / 1000.0 + 0.1 + stalled)
+    res["checks"][f"{name}: stays silent"] = not later
+
+
+def check_silence_and_resume(cap, sim_factory, sim, stalls, res):
+    """A killed simulator (the serial device gone): silent, then back when it returns."""
     t_kill = time.time()
     sim.kill()
-    time.sleep((STALE_MS + 3000) / 1000.0)
-    after = [f for f in cap.snapshot() if f[0] > t_kill and f[1] in IDS]
-    last_t = max((f[0] for f in after), default=t_kill)
-    quiet_from = last_t + 0.5
-    time.sleep(2)
-    late = [f for f in cap.snapshot() if f[0] > quiet_from and f[1] in IDS]
-    res["silence"] = {"last_frame_after_kill_s": last_t - t_kill, "frames_later": len(late)}
-    res["checks"]["silent within stale_after_ms + one period"] = (
-        last_t - t_kill <= (STALE_MS + 1000) / 1000.0 + 0.1 and not late)
+    check_silent(cap, t_kill, stalls, res, "simulator killed")
     t_back = time.time()
     new_sim = sim_factory()
-    back = cap.wait_for(lambda f: f[1] == 0x351, 30, since=t_back)
-    res["silence"]["resumed_after_s"] = back and back[0] - t_back
+    back = cap.wait_for(lambda f: f[1] == 0x351, 60, since=t_back)
+    res["simulator killed"]["resumed_after_s"] = back and back[0] - t_back
     res["checks"]["frames resume when the simulator returns"] = bool(back)
     return new_sim
 
 
-def check_stale_link(cap, sim, res):
+def check_stale_link(cap, sim, stalls, res):
     """A BMS that stops answering (the link stays open): silent once the data is stale."""
     t0 = time.time()
     sim.cmd("fault noreply on")
-    time.sleep((STALE_MS + 2500) / 1000.0)
-    after = [f[0] for f in cap.snapshot() if f[0] > t0 and f[1] in IDS]
-    last_t = max(after, default=t0)
-    time.sleep(1.5)
-    late = [f for f in cap.snapshot() if f[0] > last_t + 0.5 and f[1] in IDS]
-    res["stale"] = {"last_frame_after_noreply_s": last_t - t0, "frames_later": len(late)}
-    res["checks"]["silent when the BMS stops answering"] = (
-        last_t - t0 <= (STALE_MS + 1000) / 1000.0 + 0.1 and not late)
+    check_silent(cap, t0, stalls, res, "BMS not answering")
     t1 = time.time()
     sim.cmd("fault noreply off")
-    back = cap.wait_for(lambda f: f[1] == 0x351, 30, since=t1)
-    res["stale"]["resumed_after_s"] = back and back[0] - t1
+    back = cap.wait_for(lambda f: f[1] == 0x351, 60, since=t1)
+    res["BMS not answering"]["resumed_after_s"] = back and back[0] - t1
     res["checks"]["frames resume when the BMS answers again"] = bool(back)
 
 
@@ -149,36 +171,40 @@ def check_inverter(cap, daemon, res):
     canlib.send_frame(0x305, b"\0" * 8)
     canlib.send_frame(0x307, b"\x12\x34\0\0VIC\0")
     res["checks"]["0x305 reported as inverter present"] = daemon.wait_log(
-        "inverter present: keepalive 0x305 received", 5)
+        "inverter present: keepalive 0x305 received", 30)
     res["checks"]["0x307 VIC reported as Victron"] = daemon.wait_log(
-        "inverter identified as Victron", 5)
+        "inverter identified as Victron", 30)
 
 
 def inside(out):
     res = {"checks": {}}
-    folder = tempfile.mkdtemp(prefix="can-vcan-", dir=out)
+    # the guest's /tmp is a tmpfs: the PTY link and the Unix sockets cannot live on 9p
+    folder = tempfile.mkdtemp(prefix="can-vcan-")
     device = os.path.join(folder, "tinybms")
     dbc = canlib.Dbc(os.path.join(SOURCE, "docs", "victron-bms.dbc"))
     cap = canlib.Capture()
+    stalls = canlib.Stalls()
     sims = [canlib.Sim(BUILD, folder, device)]
-    daemon = canlib.Daemon(BUILD, folder, canlib.gateway_config(folder, device))
+    daemon = canlib.Daemon(BUILD, folder, canlib.gateway_config(folder, device), timeout=60)
     try:
-        res["checks"]["frames flow (CCL ramped up)"] = bool(steady(cap, dbc, 40))
+        res["checks"]["frames flow (CCL ramped up)"] = bool(steady(cap, dbc, 120))
         t0 = time.time()
         time.sleep(WINDOW_S)
-        check_periods([f for f in cap.snapshot() if f[0] >= t0], dbc, res)
+        check_periods([f for f in cap.snapshot() if f[0] >= t0], dbc, stalls, res)
         check_values(cap, dbc, sims[-1], res)
-        check_over_voltage(cap, dbc, sims[-1], res)
+        check_over_voltage(cap, dbc, sims[-1], stalls, res)
         check_inverter(cap, daemon, res)
-        check_stale_link(cap, sims[-1], res)
+        check_stale_link(cap, sims[-1], stalls, res)
         sims.append(check_silence_and_resume(
-            cap, lambda: canlib.Sim(BUILD, folder, device), sims[-1], folder, res))
+            cap, lambda: canlib.Sim(BUILD, folder, device), sims[-1], stalls, res))
     finally:
         rc = daemon.stop()
         for s in sims:
             if s.proc.poll() is None:
                 s.kill()
         cap.close()
+        stalls.close()
+    res["stalled_total_s"] = stalls.stalled(0, time.time())
     sent = [f for f in cap.snapshot() if f[1] not in (0x305, 0x307)]
     strangers = sorted({f[1] for f in sent if f[1] not in IDS})
     res["checks"]["only the 19 frames"] = not strangers
@@ -192,12 +218,13 @@ def inside(out):
     return 0
 
 
-class VcanInUml(unittest.TestCase):
+class VcanInKernel(unittest.TestCase):
     def test_gateway_on_vcan0(self):
-        out = tempfile.mkdtemp(prefix="bmsgw-uml-", dir=os.path.join(BUILD, "tests"))
-        runner = os.path.join(SOURCE, "tests", "integration", "uml", "run-uml")
-        r = subprocess.run([runner, out, sys.executable, os.path.abspath(__file__), BUILD, SOURCE,
-                            "--inside", out], capture_output=True, text=True, timeout=400)
+        out = tempfile.mkdtemp(prefix="can-vcan-", dir=os.path.join(BUILD, "tests"))
+        runner = os.path.join(SOURCE, "tests", "vm", "run-vm")
+        r = subprocess.run([runner, out, "/usr/bin/python3", os.path.abspath(__file__), BUILD,
+                            SOURCE, "--inside", out], capture_output=True, text=True,
+                           timeout=900)
         path = os.path.join(out, "results.json")
         self.assertTrue(os.path.exists(path),
                         f"no results from the guest (exit {r.returncode}): {r.stderr}\n"
