@@ -1,11 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The installed bmsgw.service under a real systemd (PID 1 in user-mode Linux): started by
-# systemd at boot with the shipped unit and /etc/bmsgw.conf. Checks readiness, the identity,
-# capabilities and sandbox of the running daemon, its network services, the watchdog (pings,
-# and a kill and restart when they stop), reload (good and bad files), a refused
-# configuration at start, TinyBMS to CAN end to end (simulator, vcan) and a clean stop. One line per check goes to $RESULTS ("ok NAME" or "FAIL NAME: why"); the
-# host reads it. Every wait is bounded.
+# The installed bmsgw.service under a real systemd (PID 1 in Debian's kernel under qemu, amd64
+# or arm64; tests/install/guest.py): started by systemd at boot with the shipped unit and
+# /etc/bmsgw.conf. Checks readiness, the identity, capabilities and sandbox of the running
+# daemon, its network services, the watchdog (pings, and a kill and restart when they stop),
+# reload (good and bad files), a refused configuration at start, TinyBMS to CAN end to end
+# (simulator on a serial device, vcan) and a clean stop. One line per check goes to $RESULTS
+# ("ok NAME" or "FAIL NAME: why"); the host reads it. Every wait is bounded, generously: the
+# guest's CPU is emulated, and a bound is only where the test gives up.
 RESULTS=${RESULTS:-/results/service.log}
 CONF=/etc/bmsgw.conf
 : >"$RESULTS"
@@ -31,7 +33,7 @@ journal_has() { journalctl -u bmsgw --no-pager -o cat | grep -q -- "$1"; }
 status_field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"; }
 
 check_running() {
-    if wait_until 30 is_active; then
+    if wait_until 120 is_active; then
         ok "active: systemd got READY=1 (Type=notify)"
     else
         fail active "state $(systemctl is-active bmsgw): $(journalctl -u bmsgw --no-pager -o cat | tail -5)"
@@ -104,7 +106,7 @@ check_network_services() {
             done
             ;;
         *"$svc "*) fail "$svc" "not running in the sandbox: $status" ;;
-        *) note "$svc is not in this build" ;;
+        *) fail "$svc" "not in the daemon's status: $status" ;;
         esac
     done
     case "$status" in
@@ -120,21 +122,21 @@ watchdog_stamp() { prop WatchdogTimestampMonotonic; }
 check_watchdog_pings() {
     [ "$(prop WatchdogUSec)" = 20s ] && ok "WatchdogSec=20s" || fail watchdog "WatchdogUSec=$(prop WatchdogUSec)"
     first=$(watchdog_stamp)
-    if wait_until 5 sh -c "[ \"\$(systemctl show bmsgw -p WatchdogTimestampMonotonic --value)\" != '$first' ]"; then
+    if wait_until 30 sh -c "[ \"\$(systemctl show bmsgw -p WatchdogTimestampMonotonic --value)\" != '$first' ]"; then
         ok "watchdog pings arrive"
     else
-        fail "watchdog pings" "WatchdogTimestamp stayed at $first for 5 s"
+        fail "watchdog pings" "WatchdogTimestamp stayed at $first for 30 s"
     fi
 }
 
 # A frozen daemon stops pinging: systemd must kill it and start a new one.
 check_watchdog_restart() {
     mkdir -p /run/systemd/system/bmsgw.service.d
-    printf '[Service]\nWatchdogSec=2s\nRestartSec=1s\n' >/run/systemd/system/bmsgw.service.d/test.conf
-    systemctl daemon-reload && systemctl restart bmsgw && wait_until 10 is_active
+    printf '[Service]\nWatchdogSec=4s\nRestartSec=1s\n' >/run/systemd/system/bmsgw.service.d/test.conf
+    systemctl daemon-reload && systemctl restart bmsgw && wait_until 60 is_active
     old=$(prop MainPID) restarts=$(prop NRestarts)
     kill -STOP "$old"
-    if wait_until 20 sh -c "[ \$(systemctl show bmsgw -p NRestarts --value) -gt $restarts ] && [ \$(systemctl is-active bmsgw) = active ]"; then
+    if wait_until 60 sh -c "[ \$(systemctl show bmsgw -p NRestarts --value) -gt $restarts ] && [ \$(systemctl is-active bmsgw) = active ]"; then
         ok "frozen daemon killed by the watchdog and restarted"
     else
         fail "watchdog restart" "NRestarts $(prop NRestarts), state $(systemctl is-active bmsgw)"
@@ -142,13 +144,13 @@ check_watchdog_restart() {
     journal_has "Watchdog timeout" && ok "journal: watchdog timeout" ||
         fail "watchdog journal" "no 'Watchdog timeout' in the journal"
     rm -r /run/systemd/system/bmsgw.service.d
-    systemctl daemon-reload && systemctl restart bmsgw && wait_until 10 is_active
+    systemctl daemon-reload && systemctl restart bmsgw && wait_until 60 is_active
     pid=$(prop MainPID)
 }
 
 check_reload() {
     cp "$CONF" /root/bmsgw.conf.good
-    if systemctl reload bmsgw && wait_until 5 journal_has "configuration reloaded"; then
+    if systemctl reload bmsgw && wait_until 30 journal_has "configuration reloaded"; then
         ok "systemctl reload: configuration reloaded"
     else
         fail reload "reload failed: $(journalctl -u bmsgw --no-pager -o cat | tail -3)"
@@ -169,18 +171,18 @@ check_reload() {
 check_refused_start() {
     restarts=$(prop NRestarts)
     systemctl restart bmsgw 2>/dev/null
-    if wait_until 10 sh -c '[ "$(systemctl is-active bmsgw)" = failed ]' &&
+    if wait_until 60 sh -c '[ "$(systemctl is-active bmsgw)" = failed ]' &&
         [ "$(prop ExecMainStatus)" = 78 ]; then
         ok "refused configuration: exit status 78, unit failed"
     else
         fail "refused start" "state $(systemctl is-active bmsgw), status $(prop ExecMainStatus)"
     fi
-    sleep 6 # longer than RestartSec: a restart would have happened by now
+    sleep 12 # more than twice RestartSec (5 s): a restart would have happened by now
     [ "$(prop NRestarts)" = "$restarts" ] && ok "no restart loop on exit status 78" ||
         fail "restart loop" "NRestarts $restarts -> $(prop NRestarts)"
     cp /root/bmsgw.conf.good "$CONF"
     systemctl reset-failed bmsgw
-    systemctl start bmsgw && wait_until 30 is_active && ok "starts again with the fixed file" ||
+    systemctl start bmsgw && wait_until 60 is_active && ok "starts again with the fixed file" ||
         fail "start after fix" "$(systemctl is-active bmsgw)"
 }
 
@@ -193,7 +195,7 @@ can_tx() { cat /sys/class/net/can0/statistics/tx_packets; }
 # Victron frames go out on can0.
 check_end_to_end() {
     if [ ! -x /usr/bin/bmsgw-sim ]; then
-        note "no bmsgw-sim in this build: the end-to-end check is skipped"
+        fail "end to end" "no /usr/bin/bmsgw-sim in the package"
         return
     fi
     if ip link add dev can0 type vcan && ip link set can0 up; then
@@ -202,7 +204,7 @@ check_end_to_end() {
         fail vcan "cannot create can0"
         return
     fi
-    wait_until 40 status_has "can running" && ok "CAN service opened can0 in the sandbox" ||
+    wait_until 60 status_has "can running" && ok "CAN service opened can0 in the sandbox" ||
         fail "can" "$(prop StatusText)"
     printf '[Service]\nUser=bmsgw\nRuntimeDirectory=bmsgw-sim\nExecStart=%s\n' \
         "/usr/bin/bmsgw-sim tinybms --device /run/bmsgw-sim/ttyBMS --current -20 --quiet" \
@@ -211,19 +213,27 @@ check_end_to_end() {
     printf '[Service]\nDeviceAllow=char-pts rw\n' >/run/systemd/system/bmsgw.service.d/pts.conf
     sed -i 's|device = "/dev/ttyUSB0";|device = "/run/bmsgw-sim/ttyBMS";|' "$CONF"
     systemctl daemon-reload && systemctl start tinybms-sim
-    wait_until 10 test -L /run/bmsgw-sim/ttyBMS || fail "simulator" "no /run/bmsgw-sim/ttyBMS"
+    wait_until 60 test -L /run/bmsgw-sim/ttyBMS || fail "simulator" "no /run/bmsgw-sim/ttyBMS"
     systemctl restart bmsgw
-    if wait_until 40 status_has "bms running"; then
+    if wait_until 60 status_has "bms running"; then
         ok "TinyBMS link up through the serial device (simulated)"
     else
         fail "bms link" "$(prop StatusText)"
     fi
     tx=$(can_tx)
-    if wait_until 10 sh -c "[ \$(cat /sys/class/net/can0/statistics/tx_packets) -ge $((tx + 10)) ]"; then
+    if wait_until 60 sh -c "[ \$(cat /sys/class/net/can0/statistics/tx_packets) -ge $((tx + 10)) ]"; then
         ok "Victron CAN frames sent on can0 ($(can_tx) so far)"
     else
-        fail "can frames" "tx_packets $tx -> $(can_tx) in 10 s"
+        fail "can frames" "tx_packets $tx -> $(can_tx) in 60 s"
     fi
+    # the frames themselves (candump -L: "(time) can0 351#..."): limits, SOC, measurements, alarms
+    frames=$(timeout 30 candump -L -n 60 can0 2>&1 | awk '{split($3, f, "#"); print f[1]}' | sort -u | tr '\n' ' ')
+    missing=""
+    for id in 351 355 356 35A 35E 372 373; do
+        case " $frames" in *" $id "*) ;; *) missing="$missing $id" ;; esac
+    done
+    [ -z "$missing" ] && ok "Victron frames on can0: $frames" ||
+        fail "victron frames" "missing:$missing (seen: $frames)"
     systemctl stop tinybms-sim
     cp /root/bmsgw.conf.good "$CONF"
     rm /run/systemd/system/bmsgw.service.d/pts.conf
@@ -237,6 +247,7 @@ check_stop() {
         fail stop "Result $(prop Result), status $(prop ExecMainStatus)"
 }
 
+note "test started $(cut -d' ' -f1 /proc/uptime) s after the kernel ($(uname -m), $(nproc) CPUs)"
 if check_running; then
     check_identity
     check_sandbox
