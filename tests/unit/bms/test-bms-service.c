@@ -30,6 +30,9 @@
 #include "bmsgw/snapshot.h"
 #include "bmsgw/tinybms_sim.h"
 
+/* How long the test waits for what the threads must do: a give-up limit, never a measurement. */
+#define GIVE_UP_MS 30000
+
 struct sim_thread {
     pthread_t t;
     int stop_efd;
@@ -57,8 +60,11 @@ static void sim_start(struct sim_thread *s, const char *dir, int n, double curre
     s->stop_efd = eventfd(0, EFD_CLOEXEC);
     assert_int_equal(pthread_create(&s->t, NULL, sim_main, s), 0);
     struct stat st;
-    for (int i = 0; i < 500 && stat(s->path, &st) != 0; i++)
+    for (int64_t end = clock_mono_ms() + GIVE_UP_MS; stat(s->path, &st) != 0;) {
+        if (clock_mono_ms() > end)
+            break;
         clock_sleep_ms(10);
+    }
     assert_int_equal(stat(s->path, &st), 0);
 }
 
@@ -98,9 +104,11 @@ static void test_two_strings(void **state)
     struct sim_thread sims[2];
     sim_start(&sims[0], dir, 0, -10);
     sim_start(&sims[1], dir, 1, 5);
+    /* a reply timeout no pause of the simulator threads reaches: a link that goes down and up
+     * again would announce link_up twice */
     snprintf(conf, sizeof(conf),
              "state_dir = \"%s\";\n"
-             "bms = { poll_interval_ms = 100; slow_interval_ms = 1000; timeout_ms = 100;\n"
+             "bms = { poll_interval_ms = 100; slow_interval_ms = 1000; timeout_ms = 2000;\n"
              "  ports = ( { name = \"a\"; device = \"%s\"; }, { name = \"b\"; device = \"%s\"; } "
              "); };\n",
              dir, sims[0].path, sims[1].path);
@@ -127,7 +135,7 @@ static void test_two_strings(void **state)
 
     services_init(&reg, &app, table);
     assert_int_equal(services_start(&reg, cfg), 1);
-    int64_t deadline = clock_mono_ms() + 20000;
+    int64_t deadline = clock_mono_ms() + GIVE_UP_MS;
     while (!both_online(app.snap, &sys) && clock_mono_ms() < deadline)
         snapshot_wait(app.snap, sys.generation, 200);
     assert_true(both_online(app.snap, &sys));
@@ -137,13 +145,13 @@ static void test_two_strings(void **state)
     assert_int_equal(count_events(sub, "link_up"), 2);
 
     struct cmdq_req req = { .op = BMS_CMD_WRITE_SETTING, .arg = { 315, 3600 } };
-    assert_int_equal(cmdq_call(app.bms_cmdq[1], &req, 5000), 0);
+    assert_int_equal(cmdq_call(app.bms_cmdq[1], &req, GIVE_UP_MS), 0);
     assert_int_equal(req.out[0], 3600);
     snapshot_copy(app.snap, &sys);
     assert_int_equal(sys.strings[1].settings_reg[15], 3600);
     assert_int_equal(sys.strings[0].settings_reg[15], 3650);
 
-    services_stop(&reg, 3000);
+    services_stop(&reg, GIVE_UP_MS);
     services_deinit(&reg);
     struct cmdq_req late = { .op = BMS_CMD_READ_SETTINGS };
     assert_int_equal(cmdq_call(app.bms_cmdq[0], &late, 100), -ESHUTDOWN);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bmsgw/clock.h"
 #include "bmsgw/persist.h"
 
 static char g_dir[64];
@@ -119,6 +120,9 @@ static void test_kill9_never_leaves_torn_file(void **state)
 
     srand((unsigned)time(NULL));
     for (int round = 0; round < 25; round++) {
+        struct stat before, now;
+        assert_int_equal(stat(path, &before), 0);
+        now = before;
         pid_t pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
@@ -129,6 +133,12 @@ static void test_kill9_never_leaves_torn_file(void **state)
                     _exit(3);
             }
         }
+        /* the child is writing (it renamed a first file over the old one), however late it
+         * started on a busy machine; then a random moment in its writing */
+        for (int64_t end = clock_mono_ms() + 30000; clock_mono_ms() < end; clock_sleep_ms(1))
+            if (stat(path, &now) == 0 && now.st_ino != before.st_ino)
+                break;
+        assert_true(now.st_ino != before.st_ino);
         struct timespec ts = { 0, (long)(1 + rand() % 20) * 1000000L };
         nanosleep(&ts, NULL);
         kill(pid, SIGKILL);

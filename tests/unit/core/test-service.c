@@ -108,17 +108,30 @@ static void test_registry(void **state)
     assert_string_equal(summary, "a running, b down (no device /dev/x), c degraded (interface "
                                  "can0 missing, retrying), d disabled");
 
-    /* watchdog: a running service that stops reporting progress is unhealthy */
-    int64_t now = clock_mono_ms();
-    assert_null(services_unhealthy(&r, now));
-    assert_string_equal(services_unhealthy(&r, now + 500), "a");
-    service_progress(services_find(&r, "a"));
-    service_progress(services_find(&r, "c"));
-    assert_null(services_unhealthy(&r, clock_mono_ms()));
+    /* watchdog: a running service that stops reporting progress is unhealthy. Judged at times
+     * taken from the services' own progress stamps, not at "now": a pause of this process must
+     * not age them. */
+    struct service *sa = services_find(&r, "a"), *sc = services_find(&r, "c");
+    struct service_status st;
+    service_get_status(sa, &st);
+    int64_t pa = st.progress_ms;
+    service_get_status(sc, &st);
+    int64_t pc = st.progress_ms, last = pa > pc ? pa : pc;
+    assert_null(services_unhealthy(&r, pa < pc ? pa : pc));
+    assert_true(service_healthy(sa, pa + 100)); /* watchdog_ms 100 */
+    assert_false(service_healthy(sa, pa + 101));
+    assert_string_equal(services_unhealthy(&r, last + 500), "a");
+    while (clock_mono_ms() <= last) /* progress reported later than the stamps above */
+        clock_sleep_ms(1);
+    int64_t t = clock_mono_ms();
+    service_progress(sa);
+    service_progress(sc);
+    service_get_status(sa, &st);
+    assert_true(st.progress_ms >= t);
+    assert_null(services_unhealthy(&r, t + 100)); /* the old stamps would be older than that */
 
     services_stop(&r, 1000); /* reverse order; down and disabled ones are skipped */
     assert_string_equal(order, "+a+b+c-c-a");
-    struct service_status st;
     service_get_status(services_find(&r, "b"), &st);
     assert_int_equal(st.state, SERVICE_DOWN);
     assert_string_equal(st.last_error, "no device /dev/x");
