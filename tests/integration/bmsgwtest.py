@@ -3,11 +3,18 @@
 socket like systemd's, and the daemon run in the foreground (optionally under valgrind).
 
 Only the Python standard library: the tests that import it also run inside user-mode Linux."""
+import datetime
 import os
+import re
 import signal
 import socket
 import subprocess
 import time
+
+# How long a test waits for something that must happen (a port, a log line, a state): a give-up
+# limit for a slow or busy machine, never what a test measures. What a test measures is judged by
+# the daemon's own time stamps (Daemon.log_time()) or against a baseline taken in the same run.
+GIVE_UP = 60
 
 VALGRIND_CMD = ["valgrind", "--leak-check=full", "--show-leak-kinds=definite,indirect,possible",
                 "--errors-for-leak-kinds=definite,indirect,possible", "--error-exitcode=9",
@@ -57,7 +64,7 @@ def wait_port(port, timeout, proc=None):
     wait_until(f"something to listen on port {port}", accepting, timeout)
 
 
-def stop_process(proc, timeout=10):
+def stop_process(proc, timeout=GIVE_UP):
     """SIGTERM, then SIGKILL after timeout seconds; returns the exit status."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -141,8 +148,18 @@ class Daemon:
         except AssertionError as e:
             raise AssertionError(f"{e}\n{self.text()}") from None
 
-    def stop(self, timeout=10):
-        """SIGTERM; returns (exit status, seconds it took)."""
+    def log_time(self, pattern):
+        """The daemon's own time stamp (in seconds) of its first log line matching pattern (a
+        regular expression searched in the message after the thread tag)."""
+        for line in self.text().splitlines():
+            m = re.match(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) +\S+ +\[[^]]*\] (.*)", line)
+            if m and re.search(pattern, m.group(2)):
+                stamp = datetime.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S.%f")
+                return stamp.timestamp()
+        raise AssertionError(f"no log line matching {pattern!r}:\n{self.text()}")
+
+    def stop(self, timeout=GIVE_UP):
+        """SIGTERM; returns (exit status, seconds it took as this process saw it)."""
         t0 = time.monotonic()
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)

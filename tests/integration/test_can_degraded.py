@@ -11,7 +11,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bmsgwtest import Daemon, wait_until  # noqa: E402
+from bmsgwtest import GIVE_UP, Daemon, wait_until  # noqa: E402
 
 BUILD = sys.argv[1]
 
@@ -28,16 +28,16 @@ class Degraded(unittest.TestCase):
                         'modbus_tcp = { enabled = false; };\n')
             d = Daemon(BUILD, tmp, conf)
             try:
-                d.notify.wait_for("READY=1", 5)
-                d.wait_log("service can degraded", 5)
+                d.notify.wait_for("READY=1", GIVE_UP)
+                d.wait_log("service can degraded", GIVE_UP)
                 t = d.text()
                 self.assertTrue("CAN not supported by the kernel" in t
                                 or "interface bmsgwnone0 missing, retrying" in t, t)
                 wait_until("the status line", lambda: any(
                     "services: " in ln and "can degraded (" in ln
-                    for ln in d.text().splitlines()), 5)
+                    for ln in d.text().splitlines()), GIVE_UP)
                 self.assertIsNone(d.proc.poll(), "the daemon must go on")
-                rc, _ = d.stop(5)
+                rc, _ = d.stop(GIVE_UP)
                 self.assertEqual(rc, 0)
             finally:
                 d.close()

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """The daemon's lifecycle: -t on good and broken configs, start with the shipped config,
 READY/STATUS/WATCHDOG/STOPPING over a notify socket, SIGHUP reload (good and bad), SIGTERM
-within 2 s, and (with --valgrind) no leak and no error under valgrind.
+within 2 s by the daemon's own clock, and (with --valgrind) no leak and no error under valgrind.
 
 usage: test_daemon.py BUILD_DIR SOURCE_DIR [--valgrind]
 """
@@ -15,7 +15,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bmsgwtest import Daemon, free_port  # noqa: E402
+from bmsgwtest import GIVE_UP, Daemon, free_port  # noqa: E402
 
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
 VALGRIND = "--valgrind" in sys.argv
@@ -24,6 +24,7 @@ BMSGW = os.path.join(BUILD, "src", "bmsgw")
 SHIPPED = os.path.join(SOURCE, "conf", "bmsgw.conf")
 FIXTURES = os.path.join(SOURCE, "tests", "fixtures", "config")
 SLOW = 10 if VALGRIND else 1
+WAIT = GIVE_UP * SLOW  # a give-up limit, never a measurement
 
 
 def shipped_text(state):
@@ -103,7 +104,8 @@ class CheckConfig(unittest.TestCase):
 
     def test_refuses_to_start_on_bad_config(self):
         path = os.path.join(FIXTURES, "out-of-range.conf")
-        r = subprocess.run([BMSGW, "-f", "-c", path], capture_output=True, text=True, timeout=10)
+        r = subprocess.run([BMSGW, "-f", "-c", path], capture_output=True, text=True,
+                           timeout=GIVE_UP)
         self.assertEqual(r.returncode, 78)
         self.assertIn("refusing to start", r.stderr)
 
@@ -124,34 +126,32 @@ class Lifecycle(unittest.TestCase):
                               % self.dir)
         d = daemon(self.dir, config, {"WATCHDOG_USEC": "400000"})
         try:
-            d.notify.wait_for("READY=1", 10 * SLOW)
-            status = d.notify.wait_for("STATUS=", 5 * SLOW)
+            d.notify.wait_for("READY=1", WAIT)
+            status = d.notify.wait_for("STATUS=", WAIT)
             self.assertIn("STATUS=", status)
-            d.notify.wait_for("WATCHDOG=1", 3 * SLOW)
-            d.wait_log("started:", 5 * SLOW)
+            d.notify.wait_for("WATCHDOG=1", WAIT)
+            d.wait_log("started:", WAIT)
 
             # a good reload
             mark = d.notify.mark()
             d.proc.send_signal(signal.SIGHUP)
-            d.notify.wait_for("RELOADING=1", 5 * SLOW, mark)
-            d.notify.wait_for("READY=1", 5 * SLOW, mark)
-            d.wait_log("configuration reloaded", 5 * SLOW)
+            d.notify.wait_for("RELOADING=1", WAIT, mark)
+            d.notify.wait_for("READY=1", WAIT, mark)
+            d.wait_log("configuration reloaded", WAIT)
 
             # a bad reload keeps the running configuration
             with open(config, "a") as f:
                 f.write("alarms = { imbalance_alarm_mv = 1; };\n")
             d.proc.send_signal(signal.SIGHUP)
-            d.wait_log("reload failed, keeping the running configuration", 5 * SLOW)
-            d.wait_log("alarms.imbalance_alarm_mv: must be 5..1000 mV (got 1)", 1)
+            d.wait_log("reload failed, keeping the running configuration", WAIT)
+            d.wait_log("alarms.imbalance_alarm_mv: must be 5..1000 mV (got 1)", WAIT)
             self.assertIsNone(d.proc.poll())
 
             mark = d.notify.mark()
-            rc, took = d.stop(10 * SLOW)
-            d.notify.wait_for("STOPPING=1", 1, mark)
+            rc, _ = d.stop(WAIT)
+            d.notify.wait_for("STOPPING=1", WAIT, mark)
             self.assertEqual(rc, 0, d.text())
-            if not VALGRIND:
-                self.assertLess(took, 2.0)
-            self.assertIn("stopped", d.text())
+            self.check_stopped_in_time(d)
         finally:
             d.close()
 
@@ -160,14 +160,24 @@ class Lifecycle(unittest.TestCase):
         config = write_config(self.dir)
         d = daemon(self.dir, config)
         try:
-            d.notify.wait_for("READY=1", 10 * SLOW)
-            d.wait_log("services:", 5 * SLOW)
-            rc, took = d.stop(10 * SLOW)
+            d.notify.wait_for("READY=1", WAIT)
+            d.wait_log("services:", WAIT)
+            rc, _ = d.stop(WAIT)
             self.assertEqual(rc, 0, d.text())
-            if not VALGRIND:
-                self.assertLess(took, 2.0)
+            self.check_stopped_in_time(d)
         finally:
             d.close()
+
+    def check_stopped_in_time(self, d):
+        """Every service stopped within the daemon's budget, and SIGTERM to the last line took
+        under 2 s by the daemon's own log stamps (this process may see the exit later on a busy
+        machine; under valgrind only the budget is checked)."""
+        text = d.text()
+        self.assertIn("stopped", text)
+        self.assertNotIn("did not stop in time", text)
+        if not VALGRIND:
+            took = d.log_time(r"^stopped$") - d.log_time(r"received, stopping$")
+            self.assertLess(took, 2.0, text)
 
 
 if __name__ == "__main__":
