@@ -11,7 +11,7 @@ import termios
 import time
 import tty
 
-from bmsgwtest import wait_until  # noqa: F401 (re-exported to the tests)
+from bmsgwtest import GIVE_UP, wait_until  # noqa: F401 (re-exported to the tests)
 
 
 def crc16(data):
@@ -55,7 +55,8 @@ class Line:
         os.write(self.fd, data)
 
     def receive(self, want, timeout):
-        """Bytes until want of them arrived or timeout passed."""
+        """Bytes until want of them arrived or timeout passed (a window in which nothing may come,
+        or a give-up limit)."""
         data = b""
         deadline = time.monotonic() + timeout
         while len(data) < want:
@@ -73,10 +74,18 @@ class Line:
                 data += chunk
         return data
 
-    def transact(self, request, reply_len, timeout=0.5):
+    def transact(self, request, reply_len, timeout=GIVE_UP):
         self.flush()
         self.send(request)
         return self.receive(reply_len, timeout)
+
+    def receive_until(self, done, timeout=GIVE_UP):
+        """Bytes until done(bytes so far) is true (returned), or the bytes after timeout."""
+        data = b""
+        deadline = time.monotonic() + timeout
+        while not done(data) and time.monotonic() < deadline:
+            data += self.receive(1, min(0.05, max(0, deadline - time.monotonic())))
+        return data
 
 
 def find_frame(data, first, length):
@@ -104,7 +113,7 @@ def cdab_u32(regs, i):
 class Control:
     """The simulator's control socket."""
 
-    def __init__(self, path, timeout=10):
+    def __init__(self, path, timeout=GIVE_UP):
         self.sock = wait_until(f"control socket {path}", lambda: self._connect(path), timeout)
         self.file = self.sock.makefile("rw")
 
@@ -113,7 +122,7 @@ class Control:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             s.connect(path)
-            s.settimeout(10)
+            s.settimeout(GIVE_UP)
             return s
         except OSError:
             s.close()
@@ -148,13 +157,13 @@ class Simulator:
         cmd = [exe, "tinybms", "--device", device, "--control", self.control_path] + list(extra)
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         self.ctl = Control(self.control_path)
-        wait_until(f"device {device}", lambda: os.path.exists(device), 10)
+        wait_until(f"device {device}", lambda: os.path.exists(device), GIVE_UP)
 
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(10)
+                self.proc.wait(GIVE_UP)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -206,7 +215,7 @@ class Harness:
             try:
                 self.proc.stdin.write("quit\n")
                 self.proc.stdin.flush()
-                self.proc.wait(10)
+                self.proc.wait(GIVE_UP)
             except (BrokenPipeError, subprocess.TimeoutExpired):
                 self.proc.kill()
                 self.proc.wait()
@@ -235,9 +244,9 @@ class PtyPair:
                                       f"pty,raw,echo=0,link={self.b}"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until("socat's PTY pair", lambda: os.path.exists(self.a) and os.path.exists(self.b),
-                   10)
+                   GIVE_UP)
 
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(10)
+            self.proc.wait(GIVE_UP)
