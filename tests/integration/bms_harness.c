@@ -4,8 +4,12 @@
  * read exactly what the service published.
  *
  *   snapshot                      the system as JSON (strings, their links, the aggregate)
- *   events                        BUS_EVENT messages since the last "events" (JSON array)
- *   uart                          BUS_UART frame and byte counts so far
+ *   events                        BUS_EVENT messages since the last "events" (JSON array), each
+ *                                 with tx_since_rx: requests sent since the last reply then
+ *   uart                          BUS_UART frame and byte counts so far, messages the bus dropped
+ *   gaps                          per string since the last "gaps", by the poller's own stamps
+ *                                 (sample_ms): the longest time between two samples (max_ms)
+ *                                 and the sum of those too long to integrate (unintegrated_ms)
  *   call STRING OP [ARG0 [ARG1]]  a bms_cmd.h request: write|read-settings|reset|
  *                                 clear-events|clear-stats; answers result, out[0], msg
  *   service                       the service's state and reason
@@ -15,6 +19,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +34,7 @@
 #include "bmsgw/compose.h"
 #include "bmsgw/config_store.h"
 #include "bmsgw/control.h"
+#include "bmsgw/energy.h"
 #include "bmsgw/log.h"
 #include "bmsgw/snapshot.h"
 
@@ -40,9 +46,47 @@ struct harness {
     struct composer composer;
     struct bus_sub *sub;
     json_t *events;
-    uint64_t tx_frames, rx_frames, tx_bytes, rx_bytes;
+    uint64_t tx_frames, rx_frames, tx_bytes, rx_bytes, tx_at_rx;
     struct bmsgw_system sys;
+    /* sample gaps, kept by a snapshot watcher (the pollers' threads) */
+    pthread_mutex_t gap_lock;
+    struct bmsgw_system gap_sys;
+    int max_gap_ms; /* energy_max_gap_ms() of the poll interval */
+    int64_t gap_last[CFG_MAX_PORTS], gap_max[CFG_MAX_PORTS], gap_lost[CFG_MAX_PORTS];
 };
+
+static void on_commit(uint64_t gen, void *ctx)
+{
+    struct harness *h = ctx;
+    (void)gen;
+    pthread_mutex_lock(&h->gap_lock);
+    snapshot_copy(h->app.snap, &h->gap_sys);
+    for (unsigned i = 0; i < h->gap_sys.string_count && i < CFG_MAX_PORTS; i++) {
+        int64_t t = h->gap_sys.strings[i].sample_ms;
+        if (!t || t == h->gap_last[i])
+            continue;
+        int64_t gap = h->gap_last[i] ? t - h->gap_last[i] : 0;
+        if (gap > h->gap_max[i])
+            h->gap_max[i] = gap;
+        if (gap > h->max_gap_ms)
+            h->gap_lost[i] += gap;
+        h->gap_last[i] = t;
+    }
+    pthread_mutex_unlock(&h->gap_lock);
+}
+
+static json_t *cmd_gaps(struct harness *h)
+{
+    json_t *a = json_array();
+    pthread_mutex_lock(&h->gap_lock);
+    for (unsigned i = 0; i < h->gap_sys.string_count && i < CFG_MAX_PORTS; i++) {
+        json_array_append_new(a, json_pack("{s:I,s:I}", "max_ms", (json_int_t)h->gap_max[i],
+                                           "unintegrated_ms", (json_int_t)h->gap_lost[i]));
+        h->gap_max[i] = h->gap_lost[i] = 0;
+    }
+    pthread_mutex_unlock(&h->gap_lock);
+    return a;
+}
 
 static void drain(struct harness *h)
 {
@@ -55,9 +99,13 @@ static void drain(struct harness *h)
             } else {
                 h->rx_frames++;
                 h->rx_bytes += m.len;
+                h->tx_at_rx = h->tx_frames;
             }
         } else if (m.topic == BUS_EVENT) {
             json_t *e = json_loadb((const char *)m.data, m.len, 0, NULL);
+            if (json_is_object(e)) /* in bus order: the poller publishes both */
+                json_object_set_new(e, "tx_since_rx",
+                                    json_integer((json_int_t)(h->tx_frames - h->tx_at_rx)));
             json_array_append_new(h->events, e ? e : json_string((const char *)m.data));
         }
     }
@@ -113,17 +161,18 @@ static json_t *string_json(const struct bmsgw_system *sys, unsigned i, int64_t n
                           st->soc_pct, "soh_pct", st->soh_pct, "capacity_ah", st->capacity_ah,
                           "min_cell_no", st->min_cell_no, "max_cell_no", st->max_cell_no);
     json_object_update_new(
-        o, json_pack(
-               "{s:i,s:i,s:i,s:i,s:I,s:I,s:b,s:b,s:b,s:o,s:o,s:o,s:i,s:I,s:o,s:f,s:f,s:o}",
-               "min_cell_mv", st->min_cell_mv, "max_cell_mv", st->max_cell_mv, "mosfet_temp_dc",
-               st->mosfet_temp_dc, "status", st->status, "time_left_s", (json_int_t)st->time_left_s,
-               "lifetime_s", (json_int_t)st->lifetime_s, "stats_valid", st->stats_valid,
-               "settings_valid", st->settings_valid, "ident_valid", st->ident_valid, "stats_reg",
-               u16_array(st->stats_reg, BMSGW_STATS_COUNT), "settings_reg",
-               u16_array(st->settings_reg, BMSGW_SETTINGS_COUNT), "ident_reg",
-               u16_array(st->ident_reg, BMSGW_IDENT_COUNT), "event_count", st->event_count,
-               "event_seq", (json_int_t)st->event_seq, "events", events_json(st), "charged_wh",
-               st->charged_wh, "discharged_wh", st->discharged_wh, "link", link_json(&st->link)));
+        o,
+        json_pack(
+            "{s:I,s:i,s:i,s:i,s:i,s:I,s:I,s:b,s:b,s:b,s:o,s:o,s:o,s:i,s:I,s:o,s:f,s:f,s:o}",
+            "sample_ms", (json_int_t)st->sample_ms, "min_cell_mv", st->min_cell_mv, "max_cell_mv",
+            st->max_cell_mv, "mosfet_temp_dc", st->mosfet_temp_dc, "status", st->status,
+            "time_left_s", (json_int_t)st->time_left_s, "lifetime_s", (json_int_t)st->lifetime_s,
+            "stats_valid", st->stats_valid, "settings_valid", st->settings_valid, "ident_valid",
+            st->ident_valid, "stats_reg", u16_array(st->stats_reg, BMSGW_STATS_COUNT),
+            "settings_reg", u16_array(st->settings_reg, BMSGW_SETTINGS_COUNT), "ident_reg",
+            u16_array(st->ident_reg, BMSGW_IDENT_COUNT), "event_count", st->event_count,
+            "event_seq", (json_int_t)st->event_seq, "events", events_json(st), "charged_wh",
+            st->charged_wh, "discharged_wh", st->discharged_wh, "link", link_json(&st->link)));
     return o;
 }
 
@@ -176,7 +225,7 @@ static json_t *cmd_call(struct harness *h, char *args)
     for (unsigned i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
         if (strcmp(op, ops[i].name) == 0)
             req.op = ops[i].op;
-    int rc = cmdq_call(h->app.bms_cmdq[idx], &req, 10000);
+    int rc = cmdq_call(h->app.bms_cmdq[idx], &req, 60000); /* a give-up limit */
     return json_pack("{s:i,s:s,s:i,s:s}", "result", rc, "error", rc ? strerror(-rc) : "", "out0",
                      req.out[0], "msg", req.msg);
 }
@@ -200,9 +249,12 @@ static json_t *handle(struct harness *h, char *line)
         return e;
     }
     if (strcmp(line, "uart") == 0)
-        return json_pack("{s:I,s:I,s:I,s:I}", "tx_frames", (json_int_t)h->tx_frames, "rx_frames",
-                         (json_int_t)h->rx_frames, "tx_bytes", (json_int_t)h->tx_bytes, "rx_bytes",
-                         (json_int_t)h->rx_bytes);
+        return json_pack("{s:I,s:I,s:I,s:I,s:I}", "tx_frames", (json_int_t)h->tx_frames,
+                         "rx_frames", (json_int_t)h->rx_frames, "tx_bytes", (json_int_t)h->tx_bytes,
+                         "rx_bytes", (json_int_t)h->rx_bytes, "dropped",
+                         (json_int_t)bus_sub_dropped(h->sub));
+    if (strcmp(line, "gaps") == 0)
+        return cmd_gaps(h);
     if (strncmp(line, "call ", 5) == 0)
         return cmd_call(h, line + 5);
     if (strcmp(line, "service") == 0)
@@ -232,6 +284,12 @@ static int setup(struct harness *h, const char *path)
     snapshot_set_composer(h->app.snap, composer_run, &h->composer);
     h->sub = bus_subscribe(h->app.bus, BUS_UART | BUS_EVENT, 16384, NULL, NULL);
     h->events = json_array();
+    pthread_mutex_init(&h->gap_lock, NULL);
+    h->max_gap_ms = energy_max_gap_ms(cfg->bms.poll_interval_ms);
+    if (snapshot_watch_add(h->app.snap, on_commit, h) != 0) {
+        free(cfg);
+        return -ENOSPC;
+    }
     log_open(LOG_TARGET_STDERR, config_log_syslog_level(cfg));
     services_init(&h->services, &h->app, table);
     unsigned running = services_start(&h->services, cfg);
@@ -241,8 +299,9 @@ static int setup(struct harness *h, const char *path)
 
 static void teardown(struct harness *h)
 {
-    services_stop(&h->services, 3000);
+    services_stop(&h->services, 30000);
     services_deinit(&h->services);
+    snapshot_watch_remove(h->app.snap, on_commit, h);
     bus_unsubscribe(h->app.bus, h->sub);
     for (int i = 0; i < CFG_MAX_PORTS; i++)
         cmdq_free(h->app.bms_cmdq[i]);
