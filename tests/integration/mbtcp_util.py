@@ -9,6 +9,8 @@ import subprocess
 from pymodbus.client import ModbusTcpClient
 from pymodbus.pdu import ExceptionResponse
 
+from bmsgwtest import GIVE_UP
+
 
 class ModbusError(Exception):
     def __init__(self, code):
@@ -29,7 +31,7 @@ class Client:
 
     def __init__(self, port, unit=0):
         self.unit = unit
-        self.c = ModbusTcpClient("127.0.0.1", port=port, timeout=5, retries=0)
+        self.c = ModbusTcpClient("127.0.0.1", port=port, timeout=GIVE_UP, retries=0)
         if not self.c.connect():
             raise AssertionError(f"cannot connect to port {port}")
 
@@ -78,9 +80,9 @@ class Client:
 def mbpoll(port, *args, write=()):
     """Run mbpoll once against port (writing the values in write, if any); returns
     (returncode, {address: value}, output)."""
-    cmd = ["mbpoll", "-m", "tcp", "-p", str(port), "-1", "-0", "-o", "3"] + list(args) + \
-        ["127.0.0.1"] + [str(v) for v in write]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    cmd = ["mbpoll", "-m", "tcp", "-p", str(port), "-1", "-0", "-o", "10"] + list(args) + \
+        ["127.0.0.1"] + [str(v) for v in write]  # -o 10: mbpoll's longest time-out
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=GIVE_UP)
     out = r.stdout + r.stderr
     values = {}
     for m in re.finditer(r"^\[(\d+)\]:\s+(\S+)", r.stdout, re.M):
@@ -92,7 +94,7 @@ class Raw:
     """A raw Modbus TCP connection for frames no client library sends."""
 
     def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=GIVE_UP)
         self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def close(self):

@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bmsgwtest  # noqa: E402
 from mbtcp_checks import (DEVICE_FAILURE, ILLEGAL_ADDRESS, ILLEGAL_FUNCTION,  # noqa: E402
                           ILLEGAL_VALUE, TARGET, RangeEdgeChecks, TestPatternChecks)
-from bmsgwtest import free_ports, stop_process, wait_port  # noqa: E402
+from bmsgwtest import GIVE_UP, free_ports, stop_process, wait_port, wait_until  # noqa: E402
 from mbtcp_util import Client, f32, f64, mbpoll, s32  # noqa: E402
 
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
@@ -37,8 +37,8 @@ class Daemon(bmsgwtest.Daemon):
         self.state = os.path.join(folder, "state")
         os.makedirs(self.state, exist_ok=True)
         self.write(mbtcp)
+        self.started = time.monotonic()  # before the daemon can start anything
         super().__init__(BUILD, folder, self.path)
-        self.started = time.monotonic()
 
     def write(self, mbtcp):
         with open(self.path, "w") as f:
@@ -72,11 +72,11 @@ class DaemonMaps(TestPatternChecks, RangeEdgeChecks, unittest.TestCase):
                        f' {{ map = "tescom"; port = {tescom}; unit_id = 7; }} ); }}')
         try:
             for p in cls.ports.values():
-                wait_port(p, 20, cls.d.proc)
+                wait_port(p, GIVE_UP, cls.d.proc)
         except AssertionError:
             cls.d.stop()
             raise
-        cls.started = cls.d.started
+        cls.started, cls.ready = cls.d.started, time.monotonic()
 
     @classmethod
     def tearDownClass(cls):
@@ -157,8 +157,8 @@ class DaemonMaps(TestPatternChecks, RangeEdgeChecks, unittest.TestCase):
         finally:
             mega.close()
             pack.close()
-        self.d.wait_log("charging blocked by pack12s cmd03", 5)
-        self.d.wait_log("acknowledge all alerts requested by modbus coil 102", 5)
+        self.d.wait_log("charging blocked by pack12s cmd03", GIVE_UP)
+        self.d.wait_log("acknowledge all alerts requested by modbus coil 102", GIVE_UP)
 
 
 class DaemonPolicy(unittest.TestCase):
@@ -172,11 +172,12 @@ class DaemonPolicy(unittest.TestCase):
                     f' {{ map = "mega"; port = {cls.mega}; }} );')
         cls.d = Daemon(cls.dir, "{ bind = \"127.0.0.1\"; serve_stale = true; " + cls.maps + " }")
         try:
-            wait_port(cls.tp, 20, cls.d.proc)
-            wait_port(cls.mega, 20, cls.d.proc)
+            wait_port(cls.tp, GIVE_UP, cls.d.proc)
+            wait_port(cls.mega, GIVE_UP, cls.d.proc)
         except AssertionError:
             cls.d.stop()
             raise
+        cls.ready = time.monotonic()
 
     @classmethod
     def tearDownClass(cls):
@@ -188,21 +189,27 @@ class DaemonPolicy(unittest.TestCase):
     def test_a_word_order_cdab(self):
         c = Client(self.tp)
         try:
-            r = c.fc3(201, 4)
-            t = c.fc3(101, 1)[0] - 1
-            self.assertEqual(r[1], 0xFFFF)  # the high word second
-            self.assertLess(abs(s32(r, 0, cdab=True) + 10000 - t), 2)
-            r = c.fc3(501, 2)
-            self.assertLess(abs(f32(r, 0, cdab=True) - 0.222 * t), 1)
-            r = c.fc3(601, 4)
-            self.assertLess(abs(f64(r, 0, cdab=True) - 0.333 * t), 1)
+            r = c.fc3(101, 104)  # the second (uint16 101 = 1 + t) and int32 201 in one image
+            t = r[0] - 1
+            self.assertEqual(r[101], 0xFFFF)  # the high word second
+            self.assertEqual(s32(r, 100, cdab=True) + 10000, t)
+            # the second before and after each read bounds the one it was made in
+            before = c.fc3(101, 1)[0] - 1
+            f = f32(c.fc3(501, 2), 0, cdab=True)
+            d = f64(c.fc3(601, 4), 0, cdab=True)
+            after = c.fc3(101, 1)[0] - 1
+            self.assertTrue(0.222 * before - 0.01 <= f <= 0.222 * after + 0.01, (before, f, after))
+            self.assertTrue(0.333 * before - 1e-9 <= d <= 0.333 * after + 1e-9, (before, d, after))
             self.assertEqual(c.fc3(801, 1), [0x4865])  # strings are not word-swapped
         finally:
             c.close()
         # mbpoll's default 32-bit word order is little-endian (cdab)
+        t0 = time.monotonic()
         rc, v, out = mbpoll(self.tp, "-t", "4:int", "-r", "201", "-c", "1")
+        t1 = time.monotonic()
         self.assertEqual(rc, 0, out)
-        self.assertLess(abs(int(v[201]) + 10000 - (time.monotonic() - self.d.started)), 5)
+        t = int(v[201]) + 10000
+        self.assertTrue(t0 - self.ready - 1 < t <= t1 - self.d.started, (t0, t, t1))
 
     def test_b_serve_stale(self):
         c = Client(self.mega)
@@ -225,10 +232,9 @@ class DaemonPolicy(unittest.TestCase):
             self.d.write("{ bind = \"127.0.0.1\"; serve_stale = true; allow_writes = true; " +
                          self.maps + " }")
             self.d.proc.send_signal(signal.SIGHUP)
-            self.d.wait_log("configuration reloaded", 10)
-            deadline = time.monotonic() + 5
-            while c.exception(c.fc5, 150, 1) == ILLEGAL_FUNCTION and time.monotonic() < deadline:
-                time.sleep(0.05)
+            self.d.wait_log("configuration reloaded", GIVE_UP)
+            wait_until("writes allowed", lambda: c.exception(c.fc5, 150, 1) != ILLEGAL_FUNCTION,
+                       GIVE_UP)
             self.assertIsNone(c.exception(c.fc5, 150, 1))
         finally:
             c.close()

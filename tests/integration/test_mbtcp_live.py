@@ -15,7 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mbtcp_checks import DEVICE_FAILURE  # noqa: E402
-from bmsgwtest import free_ports, stop_process, wait_port  # noqa: E402
+from bmsgwtest import GIVE_UP, free_ports, stop_process, wait_port  # noqa: E402
 from mbtcp_util import Client, f32, s16, s32, u32  # noqa: E402
 from tinybms_wire import Simulator, wait_until  # noqa: E402
 
@@ -24,6 +24,7 @@ SELECT = sys.argv[3:]
 SIM = os.path.join(BUILD, "src", "bmsgw-sim")
 BMSGW = os.path.join(BUILD, "src", "bmsgw")
 SLOW = float(os.environ.get("BMSGW_TEST_SLOW", "1"))
+WAIT = GIVE_UP * SLOW  # a give-up limit, never a measurement
 
 
 class Live(unittest.TestCase):
@@ -40,7 +41,8 @@ class Live(unittest.TestCase):
             f.write(f'state_dir = "{state}";\n'
                     "can = { enabled = false; };\nhttp = { enabled = false; };\n"
                     "ws = { enabled = false; };\n"
-                    "bms = { poll_interval_ms = 100; stale_after_ms = 1500; timeout_ms = 100;"
+                    # a reply timeout and a staleness no pause of the simulator reaches
+                    "bms = { poll_interval_ms = 100; stale_after_ms = 5000; timeout_ms = 1000;"
                     f' ports = ( {{ name = "house"; device = "{device}"; }} ); }};\n'
                     'modbus_tcp = { bind = "127.0.0.1"; allow_writes = true; maps = ( '
                     f'{{ map = "mega"; port = {cls.mega}; }}, '
@@ -51,9 +53,9 @@ class Live(unittest.TestCase):
                                     stderr=subprocess.STDOUT)
         try:
             for p in (cls.mega, cls.tescom, cls.pack):
-                wait_port(p, 20 * SLOW, cls.proc)
+                wait_port(p, WAIT, cls.proc)
             c = Client(cls.mega)
-            wait_until("fresh data in the mega map", lambda: c.fc1(0, 1) == [1], 15 * SLOW)
+            wait_until("fresh data in the mega map", lambda: c.fc1(0, 1) == [1], WAIT)
             c.close()
         except AssertionError:
             cls.tearDownClass()
@@ -74,7 +76,7 @@ class Live(unittest.TestCase):
     def wait_reg(self, port, addr, want, what):
         c = Client(port)
         try:
-            wait_until(what, lambda: c.fc3(addr, 1)[0] == want, 10 * SLOW)
+            wait_until(what, lambda: c.fc3(addr, 1)[0] == want, WAIT)
         finally:
             c.close()
 
@@ -133,7 +135,7 @@ class Live(unittest.TestCase):
         self.sim.ctl.ok("set cell 5 3700")  # above the 3650 mV over-voltage cut-off
         c = Client(self.mega)
         try:
-            wait_until("the alarm coil", lambda: c.fc1(4, 1) == [1], 10 * SLOW)
+            wait_until("the alarm coil", lambda: c.fc1(4, 1) == [1], WAIT)
         finally:
             c.close()
         self.wait_reg(self.tescom, 1001 + 4 + 28, 370, "battery 5 in the Tescom map")
@@ -141,16 +143,16 @@ class Live(unittest.TestCase):
         self.assertEqual(t.fc3(5001 + 4 + 28, 4), [0, 0, 1, 1])  # high-voltage warning, alarm
         t.close()
         p = Client(self.pack)
-        wait_until("the over-voltage bit", lambda: p.fc3(1452, 1)[0] & 0x01, 10 * SLOW)
+        wait_until("the over-voltage bit", lambda: p.fc3(1452, 1)[0] & 0x01, WAIT)
         p.close()
         self.sim.ctl.ok("release cell 5")
 
     def test_b_operator_block_reaches_the_limits(self):
         c = Client(self.mega)
         try:
-            wait_until("charging allowed", lambda: c.fc1(6, 1) == [1], 10 * SLOW)
+            wait_until("charging allowed", lambda: c.fc1(6, 1) == [1], WAIT)
             c.fc5(100, 0)
-            wait_until("CCL 0 after charge enable off", lambda: c.fc1(6, 1) == [0], 10 * SLOW)
+            wait_until("CCL 0 after charge enable off", lambda: c.fc1(6, 1) == [0], WAIT)
             c.fc5(100, 1)
         finally:
             c.close()
@@ -161,12 +163,12 @@ class Live(unittest.TestCase):
         t = Client(self.tescom)
         p = Client(self.pack)
         try:
-            wait_until("stale", lambda: c.exception(c.fc3, 1000, 2) == DEVICE_FAILURE, 10 * SLOW)
+            wait_until("stale", lambda: c.exception(c.fc3, 1000, 2) == DEVICE_FAILURE, WAIT)
             self.assertEqual(t.fc3(9001, 1), [0])
             self.assertTrue(p.fc3(1452, 1)[0] & 0x100)
             self.assertEqual(c.fc1(0, 1), [0])
             self.sim.ctl.ok("fault noreply off")
-            wait_until("fresh again", lambda: c.exception(c.fc3, 1000, 2) is None, 15 * SLOW)
+            wait_until("fresh again", lambda: c.exception(c.fc3, 1000, 2) is None, WAIT)
             self.assertEqual(t.fc3(9001, 1), [1])
         finally:
             c.close()

@@ -15,7 +15,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mbtcp_checks import (ILLEGAL_ADDRESS, ILLEGAL_FUNCTION, ILLEGAL_VALUE,  # noqa: E402
                           TARGET, REG_RANGES, RangeEdgeChecks, TestPatternChecks, consistent)
-from bmsgwtest import free_ports, stop_process, wait_port  # noqa: E402
+from bmsgwtest import GIVE_UP, free_ports, stop_process, wait_port, wait_until  # noqa: E402
 from mbtcp_util import Client, f32, mbpoll, s16, s32, u32  # noqa: E402
 
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
@@ -25,15 +25,16 @@ SIM = os.path.join(BUILD, "src", "bmsgw-sim")
 
 class Sim:
     def __init__(self, mode, port, *args):
+        self.started = time.monotonic()  # before the simulator can start anything
         self.proc = subprocess.Popen([SIM, mode, "--bind", "127.0.0.1", "--port", str(port)] +
                                      list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True)
-        self.started = time.monotonic()
         try:
-            wait_port(port, 20, self.proc)
+            wait_port(port, GIVE_UP, self.proc)
         except AssertionError:
             self.stop()
             raise
+        self.ready = time.monotonic()
 
     def stop(self):
         rc = stop_process(self.proc)
@@ -59,7 +60,7 @@ class SimDevices(TestPatternChecks, RangeEdgeChecks, unittest.TestCase):
         except AssertionError:
             cls.tearDownClass()
             raise
-        cls.started = cls.sims[0].started
+        cls.started, cls.ready = cls.sims[0].started, cls.sims[0].ready
 
     @classmethod
     def tearDownClass(cls):
@@ -116,10 +117,7 @@ class SimDevices(TestPatternChecks, RangeEdgeChecks, unittest.TestCase):
         try:
             c.fc6(1026, 3700)  # cell 17
             self.assertEqual(c.fc3(1026, 1), [3700])
-            deadline = time.monotonic() + 5
-            while c.fc1(4, 1) != [1] and time.monotonic() < deadline:
-                time.sleep(0.05)
-            self.assertEqual(c.fc1(4, 1), [1])  # alarm active: the composer saw the cell
+            wait_until("the alarm", lambda: c.fc1(4, 1) == [1], GIVE_UP)  # the composer saw it
             c.fc16(7000, [0xFF38, 0x8000])  # sensor 1 at -20.0 degC, sensor 2 unplugged
             self.assertEqual(c.fc4(7000, 2), [0xFF38, 0x8000])
             c.fc16(1000, [0, 2000])  # SOC 20.00 %
@@ -226,7 +224,7 @@ class SimOptions(unittest.TestCase):
                              (["pack12s", "--word-order", "dcba"], "--word-order must be"),
                              (["mega", "--cells", "5000"], "--cells must be 1..4992"),
                              (["bogus"], "unknown mode")):
-            r = subprocess.run([SIM] + args, capture_output=True, text=True, timeout=10)
+            r = subprocess.run([SIM] + args, capture_output=True, text=True, timeout=GIVE_UP)
             self.assertEqual(r.returncode, 2, args)
             self.assertIn(needle, r.stderr, args)
 
@@ -235,7 +233,7 @@ class SimOptions(unittest.TestCase):
         sim = Sim("testpattern", port)
         try:
             r = subprocess.run([SIM, "tescom", "--bind", "127.0.0.1", "--port", str(port)],
-                               capture_output=True, text=True, timeout=10)
+                               capture_output=True, text=True, timeout=GIVE_UP)
             self.assertEqual(r.returncode, 1)
             self.assertIn("Address already in use", r.stderr)
         finally:
