@@ -20,10 +20,11 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bmsgwtest import free_ports  # noqa: E402
+from bmsgwtest import GIVE_UP, free_ports  # noqa: E402
 from mbtcp_util import Client, f32, s16, s32, u32  # noqa: E402
 from test_sim_mbtcp import Sim  # noqa: E402  (the same BUILD_DIR SOURCE_DIR arguments)
 
@@ -31,11 +32,14 @@ BUILD, SOURCE = sys.argv[1], sys.argv[2]
 SELECT = sys.argv[3:]
 CTL = os.path.join(BUILD, "src", "bmsctl")
 QUIET = "10000"  # ms between physics steps: the registers hold still between them
+# bmsctl's response timeout: its longest, far above any pause of a simulator (a test that wants a
+# time-out gives its own -t, which comes later on the command line and wins)
+CTL_TIMEOUT = ("-t", "60000")
 
 
-def bmsctl(port, *args, timeout=60):
-    return subprocess.run([CTL, "-p", str(port)] + [str(a) for a in args], capture_output=True,
-                          text=True, timeout=timeout)
+def bmsctl(port, *args, timeout=GIVE_UP):
+    return subprocess.run([CTL, "-p", str(port), *CTL_TIMEOUT] + [str(a) for a in args],
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def read_regs(c, first, count):
@@ -49,9 +53,10 @@ def read_regs(c, first, count):
     return out
 
 
-def stable(read, act, attempts=30):
+def stable(read, act, timeout=GIVE_UP):
     """read(), act(), read() until both reads agree: act() then saw that very state."""
-    for _ in range(attempts):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         before = read()
         got = act()
         if read() == before:
@@ -385,7 +390,7 @@ class Mega(CtlTest):
         finally:
             silent.close()
         r = subprocess.run([CTL], capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                           timeout=10)
+                           timeout=GIVE_UP)
         self.assertEqual(r.returncode, 2)
         self.assertIn("no command given (the menu needs a terminal", r.stderr)
 

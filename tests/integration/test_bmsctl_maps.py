@@ -12,6 +12,7 @@ import json
 import math
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -223,17 +224,25 @@ class TestPattern(CtlTest):
         self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_watch_json_and_csv(self):
-        r = self.ctl("--json", "watch", "-i", "0.4", "-n", "4")
+        n, interval_ms = 6, 400
+        launched_ms = time.time() * 1000
+        r = self.ctl("--json", "watch", "-i", str(interval_ms / 1000), "-n", str(n))
         self.assertEqual(r.returncode, 0, r.stderr)
         lines = [json.loads(x) for x in r.stdout.splitlines()]
-        self.assertEqual(len(lines), 4)
-        ts = [x["values"][0]["uint32"] for x in lines]
-        self.assertEqual(ts, sorted(ts))
-        self.assertGreater(ts[-1], ts[0], "1.2 s of readings hold a tick")
+        self.assertEqual(len(lines), n)
         for x in lines:
             self.assertEqual(x["values"][0]["int16"], -16000 + x["values"][0]["uint32"])
+        # each refresh starts an interval after the one before (bmsctl stamps a reading when it
+        # is read). So the last began (n - 1) intervals after the first began, which was after
+        # the launch and before the first stamp: bounds, however long a read or the start took.
         stamps = [x["timestamp_ms"] for x in lines]
-        self.assertGreaterEqual(stamps[-1] - stamps[0], 3 * 400 - 250, stamps)
+        lag = stamps[0] - launched_ms
+        self.assertGreaterEqual(stamps[-1] - stamps[0], (n - 1) * interval_ms - lag - 2, stamps)
+        # and every reading is a fresh one: the pattern (one tick a second) moved with them
+        ts = [x["values"][0]["uint32"] for x in lines]
+        self.assertEqual(ts, sorted(ts))
+        ticks = ((n - 1) * interval_ms - lag) // 1000
+        self.assertGreaterEqual(ts[-1] - ts[0], ticks, (ts, stamps, lag))
         r = self.ctl("--csv", "watch", "-i", "0.2", "-n", "2")
         rows = list(csv.reader(io.StringIO(r.stdout)))
         self.assertEqual(rows[0], ["time_ms", "address", "key", "name", "value", "unit"])
