@@ -12,6 +12,10 @@ export const SOURCE = path.resolve(process.argv[3] || process.env.BMSGW_SOURCE |
 export const BMSGW = path.join(BUILD, 'src', 'bmsgw');
 export const SIM = path.join(BUILD, 'src', 'bmsgw-sim');
 
+// How long a test waits for something that must happen: a give-up limit on a slow or busy
+// machine, never what a test measures (that is judged by the daemon's own time stamps).
+export const GIVE_UP_MS = 60000;
+
 export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -66,7 +70,7 @@ export class Simulator {
     this.proc = spawn(SIM, ['tinybms', '--device', this.device, '--control', this.control,
       ...this.args], { stdio: ['ignore', this.log, this.log] });
     this.exited = new Promise((r) => this.proc.once('exit', (code, sig) => r({ code, sig })));
-    await waitFor(() => fs.existsSync(this.device) && fs.existsSync(this.control), 10000,
+    await waitFor(() => fs.existsSync(this.device) && fs.existsSync(this.control), GIVE_UP_MS,
       'the simulator\'s device and control socket');
   }
 
@@ -76,7 +80,7 @@ export class Simulator {
       const s = net.connect(this.control);
       let buf = '';
       const timer = setTimeout(() => { s.destroy(); reject(new Error(`no answer to ${line}`)); },
-        5000);
+        GIVE_UP_MS);
       s.on('data', (d) => {
         buf += d;
         const nl = buf.indexOf('\n');
@@ -146,7 +150,7 @@ ${this.extra}
     fs.closeSync(log);
     this.exited = new Promise((r) => this.proc.once('exit', (code, sig) => r({ code, sig })));
     const ready = await Promise.race([
-      waitFor(() => canConnect(this.httpPort), 15000, `bmsgw on port ${this.httpPort}`),
+      waitFor(() => canConnect(this.httpPort), GIVE_UP_MS, `bmsgw on port ${this.httpPort}`),
       this.exited.then((e) => { throw new Error(`bmsgw exited ${JSON.stringify(e)}:\n${this.logText()}`); }),
     ]);
     this.token = fs.readFileSync(this.tokenFile, 'utf8').trim();
@@ -166,7 +170,7 @@ ${this.extra}
   async stop() {
     if (this.alive()) {
       this.proc.kill('SIGTERM');
-      const t = setTimeout(() => this.proc.kill('SIGKILL'), 10000);
+      const t = setTimeout(() => this.proc.kill('SIGKILL'), GIVE_UP_MS);
       const r = await this.exited;
       clearTimeout(t);
       return r;
@@ -198,7 +202,7 @@ ${this.extra}
 
 // Send raw bytes over one TCP connection and collect the whole answer until the server closes
 // it (or timeoutMs passes).
-export function rawHttp(port, bytes, timeoutMs = 5000) {
+export function rawHttp(port, bytes, timeoutMs = GIVE_UP_MS) {
   return new Promise((resolve, reject) => {
     const s = net.connect({ port, host: '127.0.0.1' });
     const chunks = [];

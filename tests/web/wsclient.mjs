@@ -2,6 +2,8 @@
 // A WebSocket client for the tests (the npm "ws" package): collects messages and the close.
 import WebSocket from 'ws';
 
+import { GIVE_UP_MS } from './harness.mjs';
+
 export class Client {
   constructor(url, opts = {}) {
     this.url = url;
@@ -28,7 +30,7 @@ export class Client {
   }
 
   // Resolves with the first message (already received or coming) that pred accepts.
-  next(pred, timeoutMs = 10000, what = 'a message') {
+  next(pred, timeoutMs = GIVE_UP_MS, what = 'a message') {
     const seen = this.messages.find((m) => pred(m.json));
     if (seen) return Promise.resolve(seen.json);
     return new Promise((resolve, reject) => {
@@ -45,11 +47,11 @@ export class Client {
   async close() {
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING)
       this.ws.close();
-    return Promise.race([this.closed, new Promise((r) => setTimeout(r, 3000))]);
+    return Promise.race([this.closed, new Promise((r) => setTimeout(r, GIVE_UP_MS).unref())]);
   }
 }
 
 // Resolves with the close {code, reason}, or rejects after timeoutMs.
-export function closedWithin(client, timeoutMs) {
-  return Promise.race([client.closed, new Promise((_, reject) => setTimeout(() => reject(new Error(`${client.url} still open after ${timeoutMs} ms`)), timeoutMs))]);
+export function closedWithin(client, timeoutMs = GIVE_UP_MS) {
+  return Promise.race([client.closed, new Promise((_, reject) => setTimeout(() => reject(new Error(`${client.url} still open after ${timeoutMs} ms`)), timeoutMs).unref())]);
 }
