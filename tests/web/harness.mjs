@@ -48,6 +48,12 @@ export async function waitFor(fn, timeoutMs, what) {
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last})`);
 }
 
+// promise, or a rejection naming what after timeoutMs (a timer that keeps nothing alive).
+export function within(promise, timeoutMs, what) {
+  return Promise.race([promise, new Promise((_, reject) => setTimeout(
+    () => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs).unref())]);
+}
+
 function canConnect(port) {
   return new Promise((resolve) => {
     const s = net.connect({ port, host: '127.0.0.1' });
