@@ -6,7 +6,7 @@ import path from 'node:path';
 
 import { chromium } from 'playwright-core';
 
-import { BUILD } from './harness.mjs';
+import { BUILD, GIVE_UP_MS } from './harness.mjs';
 
 export const SHOTS = path.join(BUILD, 'screenshots');
 export const SECTIONS = ['overview', 'cells', 'trends', 'can', 'alerts', 'settings', 'system'];
@@ -26,9 +26,11 @@ export async function launch(dir) {
   });
 }
 
-// A page that records console errors and uncaught exceptions.
+// A page that records console errors and uncaught exceptions; its waits give up after
+// GIVE_UP_MS (a limit for a busy machine, never a measurement).
 export async function openPage(browser, url, viewport = DESKTOP) {
   const page = await browser.newPage();
+  page.setDefaultTimeout(GIVE_UP_MS);
   await page.setViewportSize(viewport);
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(`exception: ${e.message}`));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The dashboard in a real browser against the running daemon: it loads, asks for the token,
 // shows and acknowledges an alert, puts the server's refusal of a setting at the field, and
-// every section is photographed at desktop and phone sizes.
+// every section is photographed at desktop and phone sizes. Waits give up after GIVE_UP_MS.
 // With the simulated TinyBMS: it shows the simulator's SOC and one bar per cell, follows a change
 // live, and raises an alert for a cell the simulator pushes over its cutoff.
 // usage: node dashboard.test.mjs BUILD_DIR SOURCE_DIR
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { DESKTOP, PHONE, SECTIONS, launch, openPage, section, shot } from './browser.mjs';
-import { Daemon, Simulator, waitFor } from './harness.mjs';
+import { Daemon, GIVE_UP_MS, Simulator, waitFor } from './harness.mjs';
 
 // A daemon and a browser for the tests of one describe block (started before, stopped after).
 function daemonWithBrowser(opts) {
@@ -36,7 +36,7 @@ describe('dashboard without a battery', () => {
 
   it('loads, connects and says that no BMS delivers data', async () => {
     const page = await openPage(ctx.browser, d.base + '/');
-    await page.waitForSelector('#conn[data-state="stale"], #conn[data-state="live"]', { timeout: 10000 });
+    await page.waitForSelector('#conn[data-state="stale"], #conn[data-state="live"]');
     await page.waitForFunction(() => document.getElementById('ov-state').textContent === 'offline');
     assert.match(await page.textContent('#ov-banner'), /No TinyBMS delivers data/);
     assert.match(await page.textContent('#age'), /no data/);
@@ -48,13 +48,13 @@ describe('dashboard without a battery', () => {
   it('shows an alert and acknowledges it after asking for the token', async () => {
     const page = await openPage(ctx.browser, d.base + '/#alerts');
     const row = page.locator('#alerts-active tr', { hasText: "No fresh data from string 1 'house'" });
-    await row.waitFor({ timeout: 10000 });
+    await row.waitFor();
     assert.equal(await page.textContent('#alert-count'), '1');
     await row.locator('button.ack').click();
     await page.waitForSelector('#token-dialog[open]');
     await page.fill('#token-input', d.token);
     await page.click('#token-ok');
-    await row.locator('text=acknowledged').waitFor({ timeout: 5000 });
+    await row.locator('text=acknowledged').waitFor();
     const r = await d.req('GET', '/api/alerts/active');
     assert.equal(r.json[0].acknowledged, true);
     // the first try without the token is the one 401 the browser reports
@@ -70,14 +70,14 @@ describe('dashboard without a battery', () => {
     await page.fill('[data-path="bms.poll_interval_ms"]', '50');
     await page.click('#config-save');
     const msg = page.locator('.field[data-key="bms.poll_interval_ms"] .msg');
-    await msg.filter({ hasText: 'must be 100..5000 ms (got 50)' }).waitFor({ timeout: 5000 });
+    await msg.filter({ hasText: 'must be 100..5000 ms (got 50)' }).waitFor();
     assert.match(await page.textContent('#settings-banner'), /refused/);
     const cfg = (await d.req('GET', '/api/config')).json;
     assert.equal(cfg.bms.poll_interval_ms, 250, 'the refused value was not applied');
     // a good value is saved and the form says so
     await page.fill('[data-path="bms.poll_interval_ms"]', '300');
     await page.click('#config-save');
-    await page.locator('#settings-banner', { hasText: 'Saved' }).waitFor({ timeout: 5000 });
+    await page.locator('#settings-banner', { hasText: 'Saved' }).waitFor();
     assert.equal((await d.req('GET', '/api/config')).json.bms.poll_interval_ms, 300);
     await page.close();
   });
@@ -106,13 +106,13 @@ describe('dashboard with http.read_requires_token', () => {
 
   it('asks for the token before showing anything, then goes live', async () => {
     const page = await openPage(ctx.browser, d.base + '/');
-    await page.waitForSelector('#token-dialog[open]', { timeout: 10000 });
+    await page.waitForSelector('#token-dialog[open]');
     await page.fill('#token-input', 'not-the-token-at-all');
     await page.click('#token-ok');
-    await page.locator('#token-error', { hasText: 'not the right one' }).waitFor({ timeout: 5000 });
+    await page.locator('#token-error', { hasText: 'not the right one' }).waitFor();
     await page.fill('#token-input', d.token);
     await page.click('#token-ok');
-    await page.waitForSelector('#conn[data-state="stale"], #conn[data-state="live"]', { timeout: 10000 });
+    await page.waitForSelector('#conn[data-state="stale"], #conn[data-state="live"]');
     await page.waitForFunction(() => document.getElementById('ov-state').textContent === 'offline');
     assert.deepEqual(page.errors.filter((e) => !/status of 40[13]/.test(e)), []);
     await page.close();
@@ -127,9 +127,11 @@ describe('dashboard with the simulated TinyBMS', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bmsgw-dash-sim-'));
     sim = new Simulator(dir, ['--quiet', '--cells', '12', '--soc', '63', '--seed', '11']);
     await sim.start();
-    d = new Daemon({ dir, device: sim.device, extra: 'alarms = { debounce_ms = 300; };\n' });
+    // a reply timeout and a staleness no pause of the simulator on a busy machine reaches
+    d = new Daemon({ dir, device: sim.device, extra: 'alarms = { debounce_ms = 300; };\n',
+      bms: 'timeout_ms = 1000; stale_after_ms = 10000;' });
     await d.start();
-    await waitFor(async () => (await d.req('GET', '/api/bms/registers')).json.settings_valid, 20000,
+    await waitFor(async () => (await d.req('GET', '/api/bms/registers')).json.settings_valid, GIVE_UP_MS,
       'the simulator\'s settings');
     browser = await launch(dir);
   });
@@ -144,16 +146,15 @@ describe('dashboard with the simulated TinyBMS', () => {
 
   it('shows the simulator\'s state of charge and follows it live', async () => {
     const page = await openPage(browser, d.base + '/');
-    await page.waitForSelector('#conn[data-state="live"]', { timeout: 10000 });
+    await page.waitForSelector('#conn[data-state="live"]');
     await page.waitForFunction(() => !Number.isNaN(Number(document.getElementById('ov-soc').textContent)));
     const truth = await sim.get();
     assert.ok(Math.abs((await socShown(page)) - truth.soc_pct) < 0.6, `${await socShown(page)} vs ${truth.soc_pct}`);
     assert.equal(await page.textContent('#ov-state'), 'idle');
     assert.equal(await sim.cmd('set soc 42'), 'ok');
-    await page.waitForFunction(() => Math.abs(Number(document.getElementById('ov-soc').textContent) - 42) < 0.6,
-      null, { timeout: 5000 });
+    await page.waitForFunction(() => Math.abs(Number(document.getElementById('ov-soc').textContent) - 42) < 0.6);
     assert.equal(await sim.cmd('set current 20'), 'ok');
-    await page.waitForFunction(() => document.getElementById('ov-state').textContent === 'charging', null, { timeout: 5000 });
+    await page.waitForFunction(() => document.getElementById('ov-state').textContent === 'charging');
     assert.match(await page.textContent('#ov-time-what'), /until full/);
     assert.equal(await sim.cmd('set current 0'), 'ok');
     assert.deepEqual(page.errors, []);
@@ -163,7 +164,7 @@ describe('dashboard with the simulated TinyBMS', () => {
   it('draws one bar per cell', async () => {
     const page = await openPage(browser, d.base + '/#cells');
     const canvas = '#cells canvas[data-string="1"]';
-    await page.waitForSelector(canvas, { timeout: 10000 });
+    await page.waitForSelector(canvas);
     const bars = await page.evaluate((sel) => window.Chart.getChart(document.querySelector(sel)).data.datasets[0].data.length, canvas);
     assert.equal(bars, 12);
     // the bars follow the simulator live: the previous test changed the current, so the cells
@@ -176,7 +177,7 @@ describe('dashboard with the simulated TinyBMS', () => {
       return truth.cells_mv.slice(0, 12).every((mv, i) => Math.abs(drawn[i] - mv) <= 5);
     };
     try {
-      await waitFor(matches, 5000, 'bars equal to the simulator\'s cells');
+      await waitFor(matches, GIVE_UP_MS, 'bars equal to the simulator\'s cells');
     } catch (e) {
       assert.fail(`drawn ${JSON.stringify(drawn)} vs simulator ${JSON.stringify(truth.cells_mv)}`);
     }
@@ -190,13 +191,13 @@ describe('dashboard with the simulated TinyBMS', () => {
     await page.reload();
     assert.equal(await sim.cmd('set cell 3 3700'), 'ok');
     const row = page.locator('#alerts-active tr', { hasText: 'High cell voltage' });
-    await row.waitFor({ timeout: 10000 });
+    await row.waitFor();
     assert.match(await row.textContent(), /3700 mV/);
     await row.locator('button.ack').click();
-    await row.locator('text=acknowledged').waitFor({ timeout: 5000 });
+    await row.locator('text=acknowledged').waitFor();
     await shot(page, 'battery-alert-raised-desktop');
     assert.equal(await sim.cmd('release cell 3'), 'ok');
-    await page.locator('#alerts-active tr', { hasText: 'High cell voltage' }).waitFor({ state: 'detached', timeout: 15000 });
+    await page.locator('#alerts-active tr', { hasText: 'High cell voltage' }).waitFor({ state: 'detached' });
     await page.close();
   });
 
@@ -205,18 +206,18 @@ describe('dashboard with the simulated TinyBMS', () => {
     await page.evaluate((t) => localStorage.setItem('bmsgw-token', t), d.token);
     await page.reload();
     const row = page.locator('tr.reg-row[data-key="over_voltage_cutoff_mv"]');
-    await row.waitFor({ timeout: 10000 });
+    await row.waitFor();
     assert.match(await row.textContent(), /3650 mV/);
     await row.locator('input').fill('5000');
     await row.locator('button').click();
     await page.waitForSelector('#confirm-dialog[open]');
     assert.match(await page.textContent('#confirm-text'), /over-voltage cutoff.*5000 mV.*string 1/i);
     await page.click('#confirm-ok');
-    await row.locator('.msg', { hasText: '1200' }).waitFor({ timeout: 5000 });
+    await row.locator('.msg', { hasText: '1200' }).waitFor();
     await row.locator('input').fill('3640');
     await row.locator('button').click();
     await page.click('#confirm-ok');
-    await row.locator('.done', { hasText: 'reads back 3640 mV' }).waitFor({ timeout: 5000 });
+    await row.locator('.done', { hasText: 'reads back 3640 mV' }).waitFor();
     assert.equal((await sim.get()).settings.over_voltage_cutoff_mv, 3640);
     await page.close();
   });
