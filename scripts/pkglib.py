@@ -6,6 +6,8 @@ tree copied for dpkg-buildpackage, lintian.
 
 Everything here needs root (debootstrap, chroot, mount); main() entry points call need_root().
 """
+import contextlib
+import fcntl
 import glob
 import hashlib
 import os
@@ -106,28 +108,46 @@ def write_sources(root, security):
         f.write('APT::Install-Recommends "false";\nAcquire::Retries "3";\n')
 
 
+@contextlib.contextmanager
+def archive_lock():
+    """Held while apt or debootstrap use the shared .deb cache (scripts run side by side)."""
+    os.makedirs(CHROOTS, exist_ok=True)
+    with open(os.path.join(CHROOTS, "apt-archives.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def apt(root, args, log, timeout=900, binds=()):
-    """apt-get in root, with the shared .deb cache mounted as its archive folder."""
+    """apt-get in root, with the shared .deb cache mounted as its archive folder. apt in
+    one root at a time: the cache's own lock would make a second apt fail, not wait."""
     os.makedirs(os.path.join(APT_ARCHIVES, "partial"), exist_ok=True)
-    return in_root(root, ["apt-get", "-y", "-q"] + args, timeout, log=log,
-                   binds=[(APT_ARCHIVES, "var/cache/apt/archives")] + list(binds))
+    with archive_lock():
+        return in_root(root, ["apt-get", "-y", "-q"] + args, timeout, log=log,
+                       binds=[(APT_ARCHIVES, "var/cache/apt/archives")] + list(binds))
 
 
-def debootstrap(dest, variant, include, log):
-    """A fresh bookworm root in dest (the downloaded .debs are kept for next time)."""
+def debootstrap(dest, variant, include, log, arch=None):
+    """A fresh bookworm root in dest (the downloaded .debs are kept for next time); of
+    another architecture than this machine's when arch is given (its programs then run
+    under qemu-user: see binfmt())."""
     os.makedirs(APT_ARCHIVES, exist_ok=True)
     if os.path.exists(dest):
         shutil.rmtree(dest)
     cmd = ["debootstrap", f"--variant={variant}", f"--cache-dir={APT_ARCHIVES}"]
+    if arch:
+        binfmt(arch)
+        cmd.append(f"--arch={arch}")
     if include:
         cmd.append("--include=" + ",".join(include))
-    run(cmd + [SUITE, dest, MIRROR], 1800, log=log)
+    with archive_lock():
+        run(cmd + [SUITE, dest, MIRROR], 1800, log=log)
 
 
-def cached_root(name, variant, include, setup, log):
+def cached_root(name, variant, include, setup, log, arch=None):
     """The path of a tar of a prepared root, made once (debootstrap, then setup(root)) and
-    reused while its recipe (variant, packages, mirror, version) is the same."""
-    key = hashlib.sha256(repr((name, variant, include, MIRROR, setup.__doc__)).encode())
+    reused while its recipe (variant, packages, mirror, version, architecture) is the same."""
+    key = hashlib.sha256(repr((name, variant, include, MIRROR, setup.__doc__) +
+                              ((arch,) if arch else ())).encode())
     tar = os.path.join(CHROOTS, f"{name}-{key.hexdigest()[:12]}.tar.zst")
     if os.path.exists(tar):
         return tar
@@ -136,13 +156,36 @@ def cached_root(name, variant, include, setup, log):
     tmp = os.path.join(CHROOTS, f"{name}.new")
     say(f"   making the {name} root (debootstrap {SUITE}, once; log: {log})")
     start = time.monotonic()
-    debootstrap(tmp, variant, include, log)
+    debootstrap(tmp, variant, include, log, arch)
     setup(tmp)
     run(["tar", "-C", tmp, "--numeric-owner", "--zstd", "-cf", tar + ".part", "."], 900, log=log)
     os.rename(tar + ".part", tar)
     shutil.rmtree(tmp)
     say(f"   {name} root ready in {time.monotonic() - start:.0f} s")
     return tar
+
+
+QEMU_USER = {"arm64": "aarch64", "armhf": "arm"}
+
+
+def binfmt(arch):
+    """Programs of arch run on this machine under Debian's qemu-user-static, through the
+    kernel's binfmt_misc: the package's own registration (/usr/lib/binfmt.d), made here when
+    nothing made it at boot (no systemd-binfmt). Its "F" flag keeps the emulator open, so
+    it works inside roots without a copy of it."""
+    name = QEMU_USER[arch]
+    misc = "/proc/sys/fs/binfmt_misc"
+    if os.path.exists(f"{misc}/qemu-{name}"):
+        return
+    conf = f"/usr/lib/binfmt.d/qemu-{name}.conf"
+    if not os.path.exists(conf):
+        raise Failure(f"{conf} missing: install qemu-user-static (scripts/setup does)")
+    if not os.path.exists(f"{misc}/register"):
+        run(["mount", "-t", "binfmt_misc", "binfmt_misc", misc], 30)
+    with open(conf) as f:
+        rule = f.read().strip()
+    with open(f"{misc}/register", "w") as f:
+        f.write(rule)
 
 
 def unpack_root(tar, dest, log):
