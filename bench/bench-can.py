@@ -54,7 +54,7 @@ def latency(cap, dbc, sim, n):
 
 
 def inside(out):
-    folder = tempfile.mkdtemp(prefix="bench-can-")  # a tmpfs in the guest (Unix sockets)
+    folder = tempfile.mkdtemp(prefix="bench-can-")  # TMPDIR: a tmpfs in the guest (sockets)
     device = os.path.join(folder, "tinybms")
     dbc = canlib.Dbc(os.path.join(SOURCE, "docs", "victron-bms.dbc"))
     cap = canlib.Capture()

@@ -178,7 +178,7 @@ def check_inverter(cap, daemon, res):
 
 def inside(out):
     res = {"checks": {}}
-    # the guest's /tmp is a tmpfs: the PTY link and the Unix sockets cannot live on 9p
+    # TMPDIR is a tmpfs in the guest: the PTY link and the Unix sockets cannot live on 9p
     folder = tempfile.mkdtemp(prefix="can-vcan-")
     device = os.path.join(folder, "tinybms")
     dbc = canlib.Dbc(os.path.join(SOURCE, "docs", "victron-bms.dbc"))
