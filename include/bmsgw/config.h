@@ -35,6 +35,7 @@ struct cfg_port {
     bool rs485;       /* put the adapter into RS485 mode (TIOCSRS485) */
     int rts;          /* enum cfg_rts: drive RTS for direction control */
     int rts_delay_us; /* RTS settle delay */
+    int cells;        /* series cells, 0 = the first count seen */
 };
 
 struct cfg_bms {
@@ -91,11 +92,12 @@ struct cfg_limits {
     double ccl_ramp_a_per_s;
     double max_charge_current_a;
     double max_discharge_current_a;
-    struct cfg_table ccl_cell; /* x = highest cell mV */
-    struct cfg_table ccl_temp; /* x = degC */
-    struct cfg_table dcl_cell; /* x = lowest cell mV */
-    struct cfg_table dcl_temp; /* x = degC */
-    uint32_t preset_explicit;  /* bit per preset key: set by the file/overlay, not the preset */
+    double no_sensor_charge_factor; /* CCL share of a string without a battery sensor */
+    struct cfg_table ccl_cell;      /* x = highest cell mV */
+    struct cfg_table ccl_temp;      /* x = degC */
+    struct cfg_table dcl_cell;      /* x = lowest cell mV */
+    struct cfg_table dcl_temp;      /* x = degC */
+    uint32_t preset_explicit; /* bit per preset key: set by the file/overlay, not the preset */
 };
 
 struct cfg_alarms {
@@ -175,6 +177,13 @@ struct bmsgw_config {
     struct cfg_http http;
     struct cfg_ws ws;
 };
+
+/* CVL stays this far below cells x the over-voltage cutoff (spec/victron-can.md). */
+#define CFG_OV_MARGIN_MV 50
+
+/* The part of a battery name that a Victron GX takes for a product it treats specially
+ * ("PYLON", "BYD", "PELIO" anywhere, any case; "LG" as a word of its own), or NULL. */
+const char *cfg_gx_quirk_name(const char *text);
 
 /* One error: where (file:line when it came from a file, the key path), and what is allowed. */
 struct cfg_error {

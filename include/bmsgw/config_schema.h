@@ -48,7 +48,8 @@ struct cfg_key {
     const char *unit;          /* "ms", "mV", "A", ... or NULL */
     const char *help;          /* one sentence */
     unsigned flags;            /* CFG_F_* */
-    unsigned preset_bit;       /* CFG_F_PRESET: bit in cfg_limits.preset_explicit */
+    unsigned preset_bit;       /* CFG_F_PRESET: bit in cfg_limits.preset_explicit; the bits
+                                  from CFG_PRESET_ALARMS_FIRST are keys of the alarms group */
     const struct cfg_key *sub; /* group members / list element members, ended by name == NULL */
     size_t elem_size;          /* list element size */
     void (*elem_defaults)(void *elem, unsigned index); /* list element defaults */
@@ -64,7 +65,8 @@ const struct cfg_key *cfg_schema_find(const char *path);
 /* The key called name in one group's table (NULL-terminated), or NULL. */
 const struct cfg_key *cfg_key_find(const struct cfg_key *keys, const char *name);
 
-/* Chemistry presets (config_presets.c). */
+/* Chemistry presets (config_presets.c). Bits below CFG_PRESET_ALARMS_FIRST: limits keys. */
+#define CFG_PRESET_ALARMS_FIRST 12
 int cfg_preset_int(int chemistry, unsigned preset_bit);
 const struct cfg_table *cfg_preset_table(int chemistry, unsigned preset_bit);
 

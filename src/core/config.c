@@ -50,13 +50,12 @@ static const struct cfg_key *limits_keys(void)
     return cfg_schema_find("limits")->sub;
 }
 
-void config_apply_presets(struct bmsgw_config *cfg)
+static void apply_presets(const struct cfg_limits *l, const struct cfg_key *keys, void *base)
 {
-    struct cfg_limits *l = &cfg->limits;
-    for (const struct cfg_key *k = limits_keys(); k->name; k++) {
+    for (const struct cfg_key *k = keys; k->name; k++) {
         if (!(k->flags & CFG_F_PRESET) || (l->preset_explicit & (1u << k->preset_bit)))
             continue;
-        char *p = (char *)l + k->offset;
+        char *p = (char *)base + k->offset;
         if (k->type == CFG_T_INT) {
             *(int *)p = cfg_preset_int(l->chemistry, k->preset_bit);
             continue;
@@ -64,12 +63,18 @@ void config_apply_presets(struct bmsgw_config *cfg)
         const struct cfg_table *t = cfg_preset_table(l->chemistry, k->preset_bit);
         if (k->type == CFG_T_INT_ARRAY) {
             memcpy(p, t->x, sizeof(t->x));
-            *(int *)((char *)l + k->count_offset) = t->n_x;
+            *(int *)((char *)base + k->count_offset) = t->n_x;
         } else {
             memcpy(p, t->f, sizeof(t->f));
-            *(int *)((char *)l + k->count_offset) = t->n_f;
+            *(int *)((char *)base + k->count_offset) = t->n_f;
         }
     }
+}
+
+void config_apply_presets(struct bmsgw_config *cfg)
+{
+    apply_presets(&cfg->limits, limits_keys(), &cfg->limits);
+    apply_presets(&cfg->limits, cfg_schema_find("alarms")->sub, &cfg->alarms);
 }
 
 void config_defaults(struct bmsgw_config *cfg)

@@ -120,7 +120,10 @@ static void preset_default(const struct cfg_key *k, char *buf, size_t size)
         config_defaults(&c);
         c.limits.chemistry = chem;
         config_apply_presets(&c);
-        format_value(k, (const char *)&c.limits, v, sizeof(v));
+        format_value(k,
+                     k->preset_bit >= CFG_PRESET_ALARMS_FIRST ? (const char *)&c.alarms
+                                                              : (const char *)&c.limits,
+                     v, sizeof(v));
         n += (size_t)snprintf(buf + n, size - n, " %s %s%s", config_chemistry_name(chem), v,
                               chem + 1 < CFG_CHEM_COUNT ? ";" : "");
     }

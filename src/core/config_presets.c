@@ -10,6 +10,7 @@
  */
 struct preset {
     int cell_charge_mv, cell_float_mv, cell_min_mv, cell_discharge_min_mv;
+    int cell_high_mv, cell_low_mv; /* the alarms' cut-offs (the TinyBMS's defaults) */
     struct cfg_table ccl_cell, ccl_temp, dcl_cell, dcl_temp;
 };
 
@@ -34,7 +35,7 @@ struct preset {
 static const struct preset presets[CFG_CHEM_COUNT] = {
     [CFG_CHEM_LFP] = {
         .cell_charge_mv = 3450, .cell_float_mv = 3375, .cell_min_mv = 3000,
-        .cell_discharge_min_mv = 2900,
+        .cell_discharge_min_mv = 2900, .cell_high_mv = 3650, .cell_low_mv = 2500,
         .ccl_cell = T5(3375, 3400, 3425, 3450, 3500, 1.0, 0.25, 0.05, 0.005, 0.0),
         .ccl_temp = T8(0, 2, 5, 10, 40, 45, 50, 55, 0.0, 0.25, 0.5, 1.0, 1.0, 0.5, 0.25, 0.0),
         .dcl_cell = T5(2800, 2900, 3000, 3100, 3190, 0.0, 0.005, 0.05, 0.25, 1.0),
@@ -42,7 +43,7 @@ static const struct preset presets[CFG_CHEM_COUNT] = {
     },
     [CFG_CHEM_NMC] = {
         .cell_charge_mv = 4100, .cell_float_mv = 4000, .cell_min_mv = 3600,
-        .cell_discharge_min_mv = 3200,
+        .cell_discharge_min_mv = 3200, .cell_high_mv = 4200, .cell_low_mv = 3000,
         .ccl_cell = T5(4025, 4050, 4075, 4100, 4150, 1.0, 0.25, 0.05, 0.005, 0.0),
         .ccl_temp = T8(0, 2, 5, 10, 40, 45, 50, 55, 0.0, 0.25, 0.5, 1.0, 1.0, 0.5, 0.25, 0.0),
         .dcl_cell = T5(3100, 3200, 3300, 3400, 3490, 0.0, 0.005, 0.05, 0.25, 1.0),
@@ -50,7 +51,7 @@ static const struct preset presets[CFG_CHEM_COUNT] = {
     },
     [CFG_CHEM_LTO] = {
         .cell_charge_mv = 2650, .cell_float_mv = 2550, .cell_min_mv = 2300,
-        .cell_discharge_min_mv = 2000,
+        .cell_discharge_min_mv = 2000, .cell_high_mv = 2800, .cell_low_mv = 1800,
         .ccl_cell = T5(2575, 2600, 2625, 2650, 2700, 1.0, 0.25, 0.05, 0.005, 0.0),
         .ccl_temp = T8(-30, -25, -20, -10, 45, 50, 55, 60, 0.0, 0.25, 0.5, 1.0, 1.0, 0.5, 0.25, 0.0),
         .dcl_cell = T5(1900, 2000, 2100, 2200, 2290, 0.0, 0.005, 0.05, 0.25, 1.0),
@@ -70,6 +71,10 @@ int cfg_preset_int(int chemistry, unsigned preset_bit)
         return p->cell_min_mv;
     case 3:
         return p->cell_discharge_min_mv;
+    case CFG_PRESET_ALARMS_FIRST:
+        return p->cell_high_mv;
+    case CFG_PRESET_ALARMS_FIRST + 1:
+        return p->cell_low_mv;
     default:
         return 0;
     }

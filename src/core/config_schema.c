@@ -118,6 +118,11 @@ static const struct cfg_key port_keys[] = {
          "Drive RTS for RS485 direction control: none, up (RTS high while sending) or down.", 0),
     INT(struct cfg_port, rts_delay_us, 0, 100000, 0, "us",
         "Delay between raising RTS and sending, and after sending.", 0),
+    INT(struct cfg_port, cells, 0, 48, 0, NULL,
+        "Series cells of this string; 0 = the count the BMS reports first after start. A sample "
+        "with another count, or whose pack voltage is more than half a cell from its cell sum, "
+        "is rejected.",
+        0),
     { 0 },
 };
 
@@ -163,12 +168,15 @@ static const struct cfg_key can_keys[] = {
     INT(struct cfg_can, restart_max_ms, 1000, 600000, 30000, "ms",
         "Longest delay between bus-off restarts.", 0),
     STR(struct cfg_can, manufacturer, 1, "TinyBMS",
-        "Manufacturer name in frame 0x35E (ASCII, 8 characters at most, never PYLON).",
+        "Manufacturer name in frame 0x35E (ASCII, 8 characters at most; never PYLON, BYD, "
+        "PELIO or the word LG: the GX would apply that product's quirks).",
         CFG_F_ASCII),
     STR(struct cfg_can, battery_name, 1, "TinyBMS LFP",
         "Battery name in frames 0x370/0x371 (ASCII, 16 characters at most).", CFG_F_ASCII),
     STR(struct cfg_can, battery_family, 0, "LFP",
-        "Battery family in frame 0x382 (ASCII, 8 characters at most).", CFG_F_ASCII),
+        "Battery family in frame 0x382 (ASCII, 8 characters at most; the same names refused as "
+        "in manufacturer).",
+        CFG_F_ASCII),
     STR(struct cfg_can, serial, 0, "",
         "Serial number in frames 0x380/0x381 (ASCII, 16 characters at most).", CFG_F_ASCII),
     INT(struct cfg_can, model_id, 0, 65535, 0, NULL, "Model id in frame 0x35F.", 0),
@@ -221,6 +229,11 @@ static const struct cfg_key limits_keys[] = {
         "Largest charge current of one string (CCL scales with the online strings).", 0),
     DBL(L, max_discharge_current_a, 0.0, 10000.0, 100.0, "A",
         "Largest discharge current of one string.", 0),
+    DBL(L, no_sensor_charge_factor, 0.0, 1.0, 0.1, NULL,
+        "Share of the charge current a string without a connected battery temperature sensor "
+        "may take (its low-temperature cutoff then uses the BMS internal sensor; with no "
+        "temperature at all it takes none).",
+        0),
     TABLE_X(ccl_cell, "ccl_cell_mv", 1000, 5000, "mV",
             "CCL factor table by highest cell: cell voltages (increasing).", 4),
     TABLE_F(ccl_cell, "ccl_cell_factor", "CCL factors (0..1) at ccl_cell_mv.", 5),
@@ -240,22 +253,34 @@ static const struct cfg_key limits_keys[] = {
 #define A struct cfg_alarms
 static const struct cfg_key alarms_keys[] = {
     BOOL(A, thresholds_from_bms, 1,
-         "Take the voltage, temperature and current thresholds from the TinyBMS settings "
-         "(registers 315-320) once read; the values below apply before that or when false.",
+         "Also use the TinyBMS settings (registers 315-320) as thresholds once read: each "
+         "threshold in force is the stricter of the configured one and the register; a "
+         "register less safe than the configuration is refused and raises a warning alert.",
          0),
-    INT(A, cell_high_mv, 1200, 4500, 3650, "mV", "High cell voltage alarm.", 0),
+    PRESET_INT(A, cell_high_mv, 1200, 4500, "mV",
+               "Over-voltage cutoff of a cell: the high voltage alarm, CCL 0, CVL at most cells x "
+               "(this - 50 mV). A TinyBMS register 315 below it replaces it; one above it is "
+               "refused (the stricter wins).",
+               CFG_PRESET_ALARMS_FIRST),
     INT(A, cell_high_warning_mv, 0, 1000, 50, "mV",
         "High cell voltage warning this far below the alarm.", 0),
-    INT(A, cell_low_mv, 800, 4000, 2500, "mV", "Low cell voltage alarm.", 0),
+    PRESET_INT(A, cell_low_mv, 800, 4000, "mV",
+               "Under-voltage cutoff of a cell: the low voltage alarm, DCL 0. A TinyBMS register "
+               "316 above it replaces it; one below it is refused.",
+               CFG_PRESET_ALARMS_FIRST + 1),
     INT(A, cell_low_warning_mv, 0, 1000, 100, "mV",
         "Low cell voltage warning this far above the alarm.", 0),
-    INT(A, temp_high_c, 20, 100, 60, "degC", "High battery temperature alarm.", 0),
+    INT(A, temp_high_c, 20, 100, 60, "degC",
+        "Over-heat cutoff: the high temperature alarm and CCL = DCL = 0 (TinyBMS register 319).",
+        0),
     INT(A, temp_high_warning_c, 0, 50, 5, "degC",
         "High temperature warning this far below the alarm.", 0),
     INT(A, temp_low_c, -60, 20, -20, "degC", "Low battery temperature alarm.", 0),
     INT(A, temp_low_warning_c, -60, 30, -10, "degC", "Low battery temperature warning.", 0),
     INT(A, charge_temp_low_c, -40, 20, 0, "degC",
-        "Low temperature while charging alarm (TinyBMS register 320).", 0),
+        "Low-temperature charge cutoff: CCL 0 and the alarm at or below it, charging or not "
+        "(TinyBMS register 320).",
+        0),
     INT(A, charge_temp_warning_c, 0, 30, 5, "degC",
         "Low temperature while charging warning this far above its alarm.", 0),
     DBL(A, charge_current_a, 1.0, 10000.0, 100.0, "A",

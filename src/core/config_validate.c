@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <ctype.h>
 #include <strings.h>
 
 #include "config_walk.h"
@@ -51,11 +52,42 @@ static int check_ports(const struct cfg_bms *b, const struct cfg_origins *o, str
     return 0;
 }
 
+/* A battery name the GX takes for a product it treats specially (spec/victron-can.md "What the
+ * GX does with the names"): PYLON, BYD or PELIO anywhere, LG as a word of its own. */
+const char *cfg_gx_quirk_name(const char *text)
+{
+    static const char *const anywhere[] = { "PYLON", "BYD", "PELIO" };
+    for (unsigned i = 0; i < sizeof(anywhere) / sizeof(anywhere[0]); i++)
+        if (strcasestr(text, anywhere[i]))
+            return anywhere[i];
+    for (const char *p = text; (p = strcasestr(p, "LG")) != NULL; p++) {
+        bool start = p == text || !isalnum((unsigned char)p[-1]);
+        if (start && !isalnum((unsigned char)p[2]))
+            return "LG";
+    }
+    return NULL;
+}
+
+static int check_gx_name(const char *text, const char *key, const struct cfg_origins *o,
+                         struct cfg_error *err)
+{
+    const char *bad = cfg_gx_quirk_name(text);
+    if (!bad)
+        return 0;
+    return fail_at(o, err, key,
+                   "\"%s\" contains %s: the GX would take the battery for that product and "
+                   "replace our limits with its own rules (allowed: any other ASCII name, e.g. "
+                   "\"TinyBMS\")",
+                   text, bad);
+}
+
 static int check_can(const struct cfg_can *c, const struct cfg_origins *o, struct cfg_error *err)
 {
-    if (strncasecmp(c->manufacturer, "PYLON", 5) == 0)
-        return fail_at(o, err, "can.manufacturer",
-                       "must not start with PYLON (the GX would apply Pylontech quirks)");
+    int rc = check_gx_name(c->manufacturer, "can.manufacturer", o, err);
+    if (!rc)
+        rc = check_gx_name(c->battery_family, "can.battery_family", o, err);
+    if (rc)
+        return rc;
     if (c->restart_min_ms > c->restart_max_ms)
         return fail_at(o, err, "can.restart_min_ms", "must not exceed can.restart_max_ms (%d ms)",
                        c->restart_max_ms);
@@ -97,12 +129,18 @@ static int check_limits(const struct cfg_limits *l, const struct cfg_origins *o,
     return rc;
 }
 
-static int check_alarms(const struct cfg_alarms *a, const struct cfg_origins *o,
-                        struct cfg_error *err)
+static int check_alarms(const struct cfg_alarms *a, const struct cfg_limits *l,
+                        const struct cfg_origins *o, struct cfg_error *err)
 {
     if (a->imbalance_warning_mv >= a->imbalance_alarm_mv)
         return fail_at(o, err, "alarms.imbalance_warning_mv",
                        "must be below alarms.imbalance_alarm_mv (%d mV)", a->imbalance_alarm_mv);
+    if (a->cell_high_mv < l->cell_charge_mv + CFG_OV_MARGIN_MV)
+        return fail_at(o, err, "alarms.cell_high_mv",
+                       "%d mV is below limits.cell_charge_mv + %d mV (%d mV): charging would "
+                       "stop at the cutoff before the charge voltage; raise it or lower "
+                       "limits.cell_charge_mv",
+                       a->cell_high_mv, CFG_OV_MARGIN_MV, l->cell_charge_mv + CFG_OV_MARGIN_MV);
     if (a->cell_low_mv >= a->cell_high_mv)
         return fail_at(o, err, "alarms.cell_low_mv", "must be below alarms.cell_high_mv (%d mV)",
                        a->cell_high_mv);
@@ -158,7 +196,7 @@ int cfg_validate_with(const struct bmsgw_config *cfg, const struct cfg_origins *
     if (!rc)
         rc = check_limits(&cfg->limits, o, err);
     if (!rc)
-        rc = check_alarms(&cfg->alarms, o, err);
+        rc = check_alarms(&cfg->alarms, &cfg->limits, o, err);
     if (!rc)
         rc = check_mbtcp(&cfg->mbtcp, o, err);
     if (!rc)

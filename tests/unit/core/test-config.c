@@ -139,10 +139,36 @@ static const struct fixture_case fixtures[] = {
     { "duplicate-device.conf", 5, "bms.ports[1].device", "already used by bms.ports[0]" },
     { "float-above-charge.conf", 4, "limits.cell_float_mv",
       "must not exceed limits.cell_charge_mv (3450 mV)" },
-    { "pylon-manufacturer.conf", 3, "can.manufacturer", "must not start with PYLON" },
+    { "pylon-manufacturer.conf", 3, "can.manufacturer", "contains PYLON: the GX would take" },
+    { "lg-family.conf", 3, "can.battery_family", "contains LG: the GX would take" },
+    { "cutoff-below-charge.conf", 3, "alarms.cell_high_mv",
+      "3480 mV is below limits.cell_charge_mv + 50 mV (3500 mV)" },
+    { "too-many-cells.conf", 3, "bms.ports[0].cells", "0..48" },
     { "bad-enum.conf", 3, "can.on_stale", "must be one of silence, block (got \"ignore\")" },
     { "unknown-group.conf", 2, "mqtt", "unknown key; allowed at top level: state_dir, log, bms" },
 };
+
+/* spec/victron-can.md "What the GX does with the names" */
+static void test_gx_names(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *found;
+    } cases[] = {
+        { "Pylontech", "PYLON" }, { "my pylon clone", "PYLON" }, { "BYD B-Box", "BYD" },
+        { "xbydx", "BYD" },       { "Pelio-L", "PELIO" },        { "LG", "LG" },
+        { "LG Chem", "LG" },      { "LG-RESU", "LG" },           { "resu lg", "LG" },
+        { "BULGARIA", NULL },     { "TinyBMS", NULL },           { "Energus", NULL },
+        { "LGX", NULL },          { "", NULL },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *got = cfg_gx_quirk_name(cases[i].name);
+        if ((got == NULL) != (cases[i].found == NULL) ||
+            (got && strcmp(got, cases[i].found) != 0))
+            fail_msg("\"%s\": got %s, expected %s", cases[i].name, got ? got : "none",
+                     cases[i].found ? cases[i].found : "none");
+    }
+}
 
 static void test_broken_fixtures(void **state)
 {
@@ -297,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_minimal_and_full_syntax),
         cmocka_unit_test(test_port_name_default),
         cmocka_unit_test(test_chemistry_presets),
+        cmocka_unit_test(test_gx_names),
         cmocka_unit_test(test_broken_fixtures),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_string_limits),
