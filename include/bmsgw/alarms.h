@@ -19,15 +19,16 @@
  *   low voltage       any cell <= cell_low_mv (register 316); warning at cell_low_mv + margin
  *   high temperature  any battery sensor >= temp_high (register 319); warning margin below
  *   low temperature   any battery sensor <= temp_low; warning <= temp_low_warning
- *   low temp charge   charging and any sensor <= charge_temp_low (register 320); warning margin
- *                     above it
- *   high temp charge  charging and the high-temperature condition
+ *   low temp charge   any sensor <= charge_temp_low (register 320), charging or not (it blocks
+ *                     charging: spec "Safety invariants" 8); the warning, margin above it, only
+ *                     while charging. With no battery sensor the BMS internal sensor counts.
+ *   high temp charge  the high-temperature alarm (it blocks charging), its warning only while
+ *                     charging
  *   high discharge /  discharge current >= register 317 / charge current >= register 318;
  *   charge current    warnings at current_warning_pct of those
  *   cell imbalance    max - min cell of a string >= imbalance_mv (warning imbalance_warning_mv)
- *   BMS internal      the string reports fault status (0x9B), or its newest logged event is a
- *                     fault (warning: a warning event) at most ALARMS_EVENT_ACTIVE_S old on
- *                     the BMS's lifetime clock
+ *   BMS internal      alarms_string_fault(), or (warning) a warning event at most
+ *                     ALARMS_EVENT_ACTIVE_S old on the BMS's lifetime clock
  *   general           any alarm (warning) above
  *
  * Absent sensors (BMSGW_TEMP_ABSENT) and unread cells (0 mV) are ignored. Hysteresis: a level
@@ -45,9 +46,16 @@
 /* Current conditions clear this share of their threshold below it. */
 #define ALARMS_CURRENT_HYST_PCT 5
 
+/* The thresholds a BMS may also set, in model.h's order (enum bmsgw_threshold). */
+
 /* Thresholds of one string, absolute values. */
 struct alarm_thresholds {
     bool from_bms; /* at least one threshold came from the string's settings registers */
+    /* registers refused as less safe than the configuration: bit (1 << enum bmsgw_threshold),
+     * with the register's value and the configured one (mV, degC or A) */
+    uint8_t refused;
+    double refused_bms[BMSGW_THRESHOLD_COUNT];
+    double refused_cfg[BMSGW_THRESHOLD_COUNT];
     int cell_high_mv;
     int cell_high_warning_mv;
     int cell_low_mv;
@@ -69,10 +77,12 @@ struct alarm_thresholds {
 };
 
 /*
- * Thresholds of string st: from cfg, or, when cfg->thresholds_from_bms and st->settings_valid,
- * the cut-offs of registers 315-320 (each one only when it lies in the register's documented
- * range; an implausible register keeps the configured value). Warnings keep cfg's margins.
- * st may be NULL (configured values only).
+ * Thresholds of string st: from cfg and, when cfg->thresholds_from_bms and st->settings_valid,
+ * the cut-offs of registers 315-320, the stricter of the two in force (spec "Safety invariants"
+ * 3: over-voltage, over-heat and currents the lower, under-voltage and the low-temperature
+ * charge cutoff the higher). A register less safe than the configuration is not used and is
+ * recorded in refused; one outside its documented range is ignored. Warnings keep cfg's
+ * margins from the cutoff in force. st may be NULL (configured values only).
  */
 void alarm_thresholds_resolve(const struct cfg_alarms *cfg, const struct bmsgw_string *st,
                               struct alarm_thresholds *out);
@@ -92,6 +102,15 @@ void alarms_init(struct alarms_state *st);
  */
 void alarms_evaluate(const struct cfg_alarms *cfg, const struct bmsgw_system *sys, int64_t now_ms,
                      int stale_after_ms, struct alarms_state *st, struct bmsgw_alarms *out);
+
+/*
+ * A fault of string st that stops it (spec "Safety invariants" 7): fault status, or a fault
+ * event at most ALARMS_EVENT_ACTIVE_S old on the BMS's clock with no recovery event after it.
+ * Returns 0 (none), 1 (blocks charging) or 2 (blocks charging and discharging: fault status,
+ * or an under-voltage, discharge over-current or load switch fault); *event gets the event id
+ * (0 for the status).
+ */
+int alarms_string_fault(const struct bmsgw_string *st, unsigned *event);
 
 /* True when any condition (other than general) is at least at level lvl. */
 bool alarms_any(const struct bmsgw_alarms *a, enum bmsgw_alarm_level lvl);

@@ -42,7 +42,7 @@
 
 #define LIMITS_ABSORPTION_MARGIN_MV 20
 #define LIMITS_GUARD_MARGIN_MV      10
-#define LIMITS_OV_MARGIN_MV         50
+#define LIMITS_OV_MARGIN_MV         CFG_OV_MARGIN_MV
 #define LIMITS_MAX_STEP_MS          2000
 
 /* Operator blocks as the controller sees them (control.h). */

@@ -185,6 +185,33 @@ struct bmsgw_alarms {
     struct bmsgw_alarm_state a[BMSGW_ALARM_COUNT];
 };
 
+/* The cut-offs a BMS may also define (the stricter of it and the configuration is in force). */
+enum bmsgw_threshold {
+    BMSGW_THRESHOLD_OVER_VOLTAGE = 0,  /* mV */
+    BMSGW_THRESHOLD_UNDER_VOLTAGE,     /* mV */
+    BMSGW_THRESHOLD_DISCHARGE_CURRENT, /* A */
+    BMSGW_THRESHOLD_CHARGE_CURRENT,    /* A */
+    BMSGW_THRESHOLD_OVER_HEAT,         /* degC */
+    BMSGW_THRESHOLD_CHARGE_LOW_TEMP,   /* degC */
+    BMSGW_THRESHOLD_COUNT
+};
+
+/* Where a string's temperature for the charge rules comes from. */
+enum bmsgw_temp_source {
+    BMSGW_TEMP_SOURCE_SENSORS = 0, /* battery sensors */
+    BMSGW_TEMP_SOURCE_INTERNAL,    /* none connected: the BMS internal (MOSFET) sensor */
+    BMSGW_TEMP_SOURCE_NONE,        /* no temperature at all: no charging */
+};
+
+/* A BMS setting not used because it is less safe than the configuration. */
+struct bmsgw_refused {
+    int16_t string; /* 0-based */
+    uint8_t what;   /* enum bmsgw_threshold */
+    double bms;     /* the BMS's value */
+    double config;  /* the configured value, in force instead */
+};
+#define BMSGW_REFUSED_MAX 16
+
 enum bmsgw_charge_phase {
     BMSGW_PHASE_BULK = 0,
     BMSGW_PHASE_ABSORPTION,
@@ -204,6 +231,9 @@ struct bmsgw_limits {
     char dcl_reason[80];
     uint16_t strings_blocking_charge; /* online strings whose state forbids charging */
     uint16_t strings_blocking_discharge;
+    uint8_t temp_source;    /* enum bmsgw_temp_source: the worst over the fresh strings */
+    uint16_t refused_count; /* settings refused as less safe (may exceed BMSGW_REFUSED_MAX) */
+    struct bmsgw_refused refused[BMSGW_REFUSED_MAX];
     int64_t computed_ms;
 };
 
@@ -285,6 +315,9 @@ const char *bmsgw_alarm_name(enum bmsgw_alarm_id id);
 const char *bmsgw_alarm_level_name(enum bmsgw_alarm_level l);
 const char *bmsgw_charge_phase_name(enum bmsgw_charge_phase p);
 const char *bmsgw_can_bus_state_name(enum bmsgw_can_bus_state s);
+const char *bmsgw_threshold_name(enum bmsgw_threshold t);
+const char *bmsgw_threshold_unit(enum bmsgw_threshold t);
+const char *bmsgw_temp_source_name(enum bmsgw_temp_source s);
 
 /* True when the string is online and its newest sample is at most stale_after_ms old. */
 bool bmsgw_string_is_fresh(const struct bmsgw_string *st, int64_t now_ms, int stale_after_ms);

@@ -45,9 +45,10 @@ struct victron_signal {
     const char *name;  /* snake_case, with the unit: "cvl_v" */
     uint8_t start_bit; /* of the least significant bit, little-endian numbering */
     uint8_t bits;
-    uint8_t kind; /* enum victron_sig_kind */
-    bool wrap;    /* roll over at 2^bits instead of clamping */
-    double scale; /* physical = raw * scale + offset */
+    uint8_t kind;     /* enum victron_sig_kind */
+    bool wrap;        /* roll over at 2^bits instead of clamping */
+    int8_t round_dir; /* to the resolution: 0 nearest, -1 down, +1 up (toward the safe side) */
+    double scale;     /* physical = raw * scale + offset */
     double offset;
     double min, max;  /* physical range (DBC) */
     const char *unit; /* "" when none */
@@ -62,7 +63,8 @@ struct victron_values {
 /* What the encoders read. limits and alarms are normally &sys->limits / &sys->alarms; the CAN
  * thread passes its own copies when a stale or operator block applies. */
 struct victron_input {
-    const struct bmsgw_system *sys; /* aggregated */
+    const struct bmsgw_system *sys;    /* aggregated */
+    const struct bmsgw_aggregate *agg; /* the counts and measurements sent; NULL: &sys->agg */
     const struct bmsgw_limits *limits;
     const struct bmsgw_alarms *alarms;
     const struct cfg_can *can; /* names, serial, model id, hardware version */

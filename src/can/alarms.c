@@ -16,59 +16,83 @@ enum {
     REG_CHARGE_LOW_TEMP_C = 320,
 };
 
-/* Register value when it is within lo..hi (signed when is_signed), else fallback. */
-static int reg_or(const struct bmsgw_string *st, unsigned reg, bool is_signed, int lo, int hi,
-                  int fallback, bool *used)
+/* One settings register used as a threshold: its documented range and which side is safer. */
+struct reg_threshold {
+    unsigned reg;
+    bool is_signed;
+    int lo, hi;
+    bool lower_is_safer; /* over-voltage, over-heat, currents: the smaller value wins */
+};
+
+static const struct reg_threshold reg_thresholds[BMSGW_THRESHOLD_COUNT] = {
+    [BMSGW_THRESHOLD_OVER_VOLTAGE] = { REG_OVER_VOLTAGE_MV, false, 1200, 4500, true },
+    [BMSGW_THRESHOLD_UNDER_VOLTAGE] = { REG_UNDER_VOLTAGE_MV, false, 800, 3500, false },
+    [BMSGW_THRESHOLD_DISCHARGE_CURRENT] = { REG_DISCHARGE_OC_A, false, 1, 750, true },
+    [BMSGW_THRESHOLD_CHARGE_CURRENT] = { REG_CHARGE_OC_A, false, 1, 750, true },
+    [BMSGW_THRESHOLD_OVER_HEAT] = { REG_OVER_HEAT_C, true, 20, 90, true },
+    [BMSGW_THRESHOLD_CHARGE_LOW_TEMP] = { REG_CHARGE_LOW_TEMP_C, true, -40, 10, false },
+};
+
+/* The stricter of the configured value and the register (when in its range); a register on the
+ * less safe side is refused and recorded. */
+static double stricter(const struct bmsgw_string *st, enum bmsgw_threshold which, double cfg,
+                       struct alarm_thresholds *out)
 {
-    uint16_t raw = st->settings_reg[reg - BMSGW_SETTINGS_FIRST];
-    int v = is_signed ? (int)(int16_t)raw : (int)raw;
-    if (v < lo || v > hi)
-        return fallback;
-    *used = true;
+    const struct reg_threshold *r = &reg_thresholds[which];
+    uint16_t raw = st->settings_reg[r->reg - BMSGW_SETTINGS_FIRST];
+    int v = r->is_signed ? (int)(int16_t)raw : (int)raw;
+    if (v < r->lo || v > r->hi)
+        return cfg;
+    bool safer = r->lower_is_safer ? v <= cfg : v >= cfg;
+    if (!safer) {
+        out->refused |= (uint8_t)(1u << which);
+        out->refused_bms[which] = v;
+        out->refused_cfg[which] = cfg;
+        return cfg;
+    }
+    out->from_bms = true;
     return v;
 }
 
 void alarm_thresholds_resolve(const struct cfg_alarms *cfg, const struct bmsgw_string *st,
                               struct alarm_thresholds *out)
 {
-    int high_mv = cfg->cell_high_mv, low_mv = cfg->cell_low_mv;
-    int heat_c = cfg->temp_high_c, charge_low_c = cfg->charge_temp_low_c;
-    double dis_a = cfg->discharge_current_a, chg_a = cfg->charge_current_a;
-    bool used = false;
-
-    if (st && cfg->thresholds_from_bms && st->settings_valid) {
-        high_mv = reg_or(st, REG_OVER_VOLTAGE_MV, false, 1200, 4500, high_mv, &used);
-        low_mv = reg_or(st, REG_UNDER_VOLTAGE_MV, false, 800, 3500, low_mv, &used);
-        int a = reg_or(st, REG_DISCHARGE_OC_A, false, 1, 750, -1, &used);
-        if (a > 0)
-            dis_a = a;
-        a = reg_or(st, REG_CHARGE_OC_A, false, 1, 750, -1, &used);
-        if (a > 0)
-            chg_a = a;
-        heat_c = reg_or(st, REG_OVER_HEAT_C, true, 20, 90, heat_c, &used);
-        charge_low_c = reg_or(st, REG_CHARGE_LOW_TEMP_C, true, -40, 10, charge_low_c, &used);
-    }
-    *out = (struct alarm_thresholds){
-        .from_bms = used,
-        .cell_high_mv = high_mv,
-        .cell_high_warning_mv = high_mv - cfg->cell_high_warning_mv,
-        .cell_low_mv = low_mv,
-        .cell_low_warning_mv = low_mv + cfg->cell_low_warning_mv,
-        .temp_high_dc = heat_c * 10,
-        .temp_high_warning_dc = (heat_c - cfg->temp_high_warning_c) * 10,
-        .temp_low_dc = cfg->temp_low_c * 10,
-        .temp_low_warning_dc = cfg->temp_low_warning_c * 10,
-        .charge_temp_low_dc = charge_low_c * 10,
-        .charge_temp_low_warning_dc = (charge_low_c + cfg->charge_temp_warning_c) * 10,
-        .charge_current_a = chg_a,
-        .charge_current_warning_a = chg_a * cfg->current_warning_pct / 100.0,
-        .discharge_current_a = dis_a,
-        .discharge_current_warning_a = dis_a * cfg->current_warning_pct / 100.0,
-        .imbalance_mv = cfg->imbalance_alarm_mv,
-        .imbalance_warning_mv = cfg->imbalance_warning_mv,
-        .hysteresis_mv = cfg->hysteresis_mv,
-        .hysteresis_dc = cfg->hysteresis_dc,
+    double in_force[BMSGW_THRESHOLD_COUNT] = {
+        [BMSGW_THRESHOLD_OVER_VOLTAGE] = cfg->cell_high_mv,
+        [BMSGW_THRESHOLD_UNDER_VOLTAGE] = cfg->cell_low_mv,
+        [BMSGW_THRESHOLD_DISCHARGE_CURRENT] = cfg->discharge_current_a,
+        [BMSGW_THRESHOLD_CHARGE_CURRENT] = cfg->charge_current_a,
+        [BMSGW_THRESHOLD_OVER_HEAT] = cfg->temp_high_c,
+        [BMSGW_THRESHOLD_CHARGE_LOW_TEMP] = cfg->charge_temp_low_c,
     };
+    memset(out, 0, sizeof(*out));
+    if (st && cfg->thresholds_from_bms && st->settings_valid)
+        for (unsigned i = 0; i < BMSGW_THRESHOLD_COUNT; i++)
+            in_force[i] = stricter(st, (enum bmsgw_threshold)i, in_force[i], out);
+    int high_mv = (int)in_force[BMSGW_THRESHOLD_OVER_VOLTAGE];
+    int low_mv = (int)in_force[BMSGW_THRESHOLD_UNDER_VOLTAGE];
+    int heat_c = (int)in_force[BMSGW_THRESHOLD_OVER_HEAT];
+    int charge_low_c = (int)in_force[BMSGW_THRESHOLD_CHARGE_LOW_TEMP];
+    double dis_a = in_force[BMSGW_THRESHOLD_DISCHARGE_CURRENT];
+    double chg_a = in_force[BMSGW_THRESHOLD_CHARGE_CURRENT];
+    out->cell_high_mv = high_mv;
+    out->cell_high_warning_mv = high_mv - cfg->cell_high_warning_mv;
+    out->cell_low_mv = low_mv;
+    out->cell_low_warning_mv = low_mv + cfg->cell_low_warning_mv;
+    out->temp_high_dc = heat_c * 10;
+    out->temp_high_warning_dc = (heat_c - cfg->temp_high_warning_c) * 10;
+    out->temp_low_dc = cfg->temp_low_c * 10;
+    out->temp_low_warning_dc = cfg->temp_low_warning_c * 10;
+    out->charge_temp_low_dc = charge_low_c * 10;
+    out->charge_temp_low_warning_dc = (charge_low_c + cfg->charge_temp_warning_c) * 10;
+    out->charge_current_a = chg_a;
+    out->charge_current_warning_a = chg_a * cfg->current_warning_pct / 100.0;
+    out->discharge_current_a = dis_a;
+    out->discharge_current_warning_a = dis_a * cfg->current_warning_pct / 100.0;
+    out->imbalance_mv = cfg->imbalance_alarm_mv;
+    out->imbalance_warning_mv = cfg->imbalance_warning_mv;
+    out->hysteresis_mv = cfg->hysteresis_mv;
+    out->hysteresis_dc = cfg->hysteresis_dc;
 }
 
 /* One condition's result for one string. */
@@ -104,6 +128,7 @@ struct string_view {
     uint16_t min_mv, max_mv;
     unsigned n_temps;
     int16_t min_dc, max_dc;
+    bool internal; /* no battery sensor: the temperatures are the BMS internal sensor's */
 };
 
 static void string_view(const struct bmsgw_system *sys, const struct bmsgw_string *st,
@@ -130,6 +155,10 @@ static void string_view(const struct bmsgw_system *sys, const struct bmsgw_strin
             v->max_dc = dc;
         v->n_temps++;
     }
+    if (v->n_temps == 0 && st->mosfet_temp_dc != BMSGW_TEMP_ABSENT) {
+        v->min_dc = v->max_dc = st->mosfet_temp_dc;
+        v->internal = true;
+    }
 }
 
 static bool charging(const struct bmsgw_string *st, uint8_t prev)
@@ -138,25 +167,33 @@ static bool charging(const struct bmsgw_string *st, uint8_t prev)
            (prev >= BMSGW_LEVEL_WARNING && st->current_a > 0);
 }
 
+/* A "while charging" condition: its alarm blocks charging, so it is shown whether or not
+ * current flows (spec "Safety invariants" 8); its warning only while charging. */
+static struct cond while_charging(const struct bmsgw_string *st, struct cond c, uint8_t prev)
+{
+    if (c.level == BMSGW_LEVEL_WARNING && !charging(st, prev))
+        c.level = BMSGW_LEVEL_OK;
+    return c;
+}
+
 static void eval_temps(const struct bmsgw_string *st, const struct string_view *v,
                        const struct alarm_thresholds *t, const uint8_t *prev, struct cond *c)
 {
-    if (v->n_temps == 0)
-        return;
     double h = t->hysteresis_dc;
-    c[BMSGW_ALARM_HIGH_TEMP] = eval_high(v->max_dc, t->temp_high_warning_dc, t->temp_high_dc, h,
-                                         prev[BMSGW_ALARM_HIGH_TEMP]);
-    c[BMSGW_ALARM_LOW_TEMP] =
-        eval_low(v->min_dc, t->temp_low_warning_dc, t->temp_low_dc, h, prev[BMSGW_ALARM_LOW_TEMP]);
-    uint8_t p = prev[BMSGW_ALARM_HIGH_TEMP_CHARGE];
-    c[BMSGW_ALARM_HIGH_TEMP_CHARGE] =
-        charging(st, p) ? eval_high(v->max_dc, t->temp_high_warning_dc, t->temp_high_dc, h, p)
-                        : (struct cond){ BMSGW_LEVEL_OK, v->max_dc, t->temp_high_warning_dc };
-    p = prev[BMSGW_ALARM_LOW_TEMP_CHARGE];
-    c[BMSGW_ALARM_LOW_TEMP_CHARGE] =
-        charging(st, p)
-            ? eval_low(v->min_dc, t->charge_temp_low_warning_dc, t->charge_temp_low_dc, h, p)
-            : (struct cond){ BMSGW_LEVEL_OK, v->min_dc, t->charge_temp_low_warning_dc };
+    if (v->n_temps) { /* the battery's own temperature: not the MOSFET's */
+        c[BMSGW_ALARM_HIGH_TEMP] = eval_high(v->max_dc, t->temp_high_warning_dc, t->temp_high_dc, h,
+                                             prev[BMSGW_ALARM_HIGH_TEMP]);
+        c[BMSGW_ALARM_LOW_TEMP] = eval_low(v->min_dc, t->temp_low_warning_dc, t->temp_low_dc, h,
+                                           prev[BMSGW_ALARM_LOW_TEMP]);
+        uint8_t p = prev[BMSGW_ALARM_HIGH_TEMP_CHARGE];
+        c[BMSGW_ALARM_HIGH_TEMP_CHARGE] = while_charging(
+            st, eval_high(v->max_dc, t->temp_high_warning_dc, t->temp_high_dc, h, p), p);
+    }
+    if (v->n_temps || v->internal) { /* the charge cutoff also on the internal sensor */
+        uint8_t p = prev[BMSGW_ALARM_LOW_TEMP_CHARGE];
+        c[BMSGW_ALARM_LOW_TEMP_CHARGE] = while_charging(
+            st, eval_low(v->min_dc, t->charge_temp_low_warning_dc, t->charge_temp_low_dc, h, p), p);
+    }
 }
 
 static void eval_currents(const struct bmsgw_string *st, const struct alarm_thresholds *t,
@@ -174,24 +211,54 @@ static void eval_currents(const struct bmsgw_string *st, const struct alarm_thre
                   prev[BMSGW_ALARM_HIGH_DISCHARGE_CURRENT]);
 }
 
-/* Fault status, or a recent fault/warning event (timestamps are 24-bit BMS lifetime seconds). */
+/* Age of event e on the BMS's clock (timestamps are 24-bit lifetime seconds). */
+static uint32_t event_age_s(const struct bmsgw_string *st, const struct bmsgw_bms_event *e)
+{
+    return ((st->lifetime_s & 0xFFFFFFu) - e->timestamp_s) & 0xFFFFFFu;
+}
+
+/* Faults that also forbid discharging: under-voltage, discharge over-current, load switch. */
+static bool discharge_side_fault(unsigned id)
+{
+    return id == 0x02 || id == 0x05 || id == 0x0C;
+}
+
+/* Information events that end a fault ("recovered from ..."). */
+static bool recovery_event(unsigned id)
+{
+    return id >= 0x73 && id <= 0x7B;
+}
+
+int alarms_string_fault(const struct bmsgw_string *st, unsigned *event)
+{
+    *event = 0;
+    if (st->status == BMSGW_STATUS_FAULT)
+        return 2;
+    unsigned n = st->event_count < BMSGW_EVENTS_MAX ? st->event_count : BMSGW_EVENTS_MAX;
+    for (unsigned i = 0; i < n; i++) { /* newest first */
+        const struct bmsgw_bms_event *e = &st->events[i];
+        if (event_age_s(st, e) > ALARMS_EVENT_ACTIVE_S || recovery_event(e->id))
+            return 0;
+        if (strcmp(tinybms_event_severity(e->id), "fault") == 0) {
+            *event = e->id;
+            return discharge_side_fault(e->id) ? 2 : 1;
+        }
+    }
+    return 0;
+}
+
+/* A fault (alarms_string_fault), or a recent warning event. */
 static struct cond eval_internal(const struct bmsgw_string *st)
 {
     struct cond c = { BMSGW_LEVEL_OK, st->status, BMSGW_STATUS_FAULT };
-    if (st->status == BMSGW_STATUS_FAULT) {
-        c.level = BMSGW_LEVEL_ALARM;
-        return c;
-    }
+    unsigned id;
+    if (alarms_string_fault(st, &id))
+        return (struct cond){ BMSGW_LEVEL_ALARM, id ? id : st->status, 0 };
     if (st->event_count == 0)
         return c;
     const struct bmsgw_bms_event *e = &st->events[0];
-    uint32_t age_s = ((st->lifetime_s & 0xFFFFFFu) - e->timestamp_s) & 0xFFFFFFu;
-    if (age_s > ALARMS_EVENT_ACTIVE_S)
-        return c;
-    const char *sev = tinybms_event_severity(e->id);
-    if (strcmp(sev, "fault") == 0)
-        c = (struct cond){ BMSGW_LEVEL_ALARM, e->id, 0 };
-    else if (strcmp(sev, "warning") == 0)
+    if (event_age_s(st, e) <= ALARMS_EVENT_ACTIVE_S &&
+        strcmp(tinybms_event_severity(e->id), "warning") == 0)
         c = (struct cond){ BMSGW_LEVEL_WARNING, e->id, 0 };
     return c;
 }
@@ -270,7 +337,8 @@ void alarms_evaluate(const struct cfg_alarms *cfg, const struct bmsgw_system *sy
 {
     struct bmsgw_alarms res;
     bool seen[BMSGW_ALARM_COUNT] = { false };
-    unsigned fresh = 0, n = sys->string_count < BMSGW_MAX_STRINGS ? sys->string_count : 0;
+    unsigned fresh = 0;
+    unsigned n = sys->string_count < BMSGW_MAX_STRINGS ? sys->string_count : BMSGW_MAX_STRINGS;
 
     memset(&res, 0, sizeof(res));
     for (unsigned i = 0; i < BMSGW_ALARM_COUNT; i++)

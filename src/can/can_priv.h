@@ -9,17 +9,12 @@
 
 #include "bmsgw/app.h"
 #include "bmsgw/can.h"
+#include "bmsgw/can_out.h"
 
 /* The thread checks the snapshot for a new generation at least this often. */
 #define CAN_SNAPSHOT_POLL_MS 20
 /* Bus state poll and health publication interval. */
 #define CAN_TICK_MS 500
-
-enum can_mode {
-    CAN_MODE_NORMAL = 0,
-    CAN_MODE_SILENT, /* stale, on_stale = silence */
-    CAN_MODE_BLOCK,  /* stale, on_stale = block */
-};
 
 struct can_svc {
     struct service *svc;
@@ -41,12 +36,11 @@ struct can_svc {
     int64_t restart_ms; /* next bus-off restart attempt */
     int64_t tick_ms;
     bool ever_opened;
-    bool no_bus_state; /* the interface has no controller state (vcan): not polled */
-    enum can_mode mode;
+    bool no_bus_state;        /* the interface has no controller state (vcan): not polled */
+    struct can_out_state out; /* mode, last fresh pack voltage, last CVL sent */
     struct can_sched sched;
     uint8_t last351[8], last35a[8];
     bool have351, have35a;
-    double fresh_pack_v; /* newest pack voltage while fresh */
     struct bmsgw_can_health h;
 };
 

@@ -59,12 +59,27 @@ const char *victron_field2_name(unsigned v)
     return names[v & 3];
 }
 
+/* Resolution steps closer than this to a whole step count as on it (54.9 / 0.1 is not 548). */
+#define STEP_EPSILON 1e-6
+
+/* phys / scale rounded the signal's way: to nearest, down or up. */
+static double steps_of(const struct victron_signal *s, double phys)
+{
+    double r = (phys - s->offset) / s->scale;
+    if (isnan(r))
+        return 0;
+    if (s->round_dir < 0)
+        return floor(r + STEP_EPSILON);
+    if (s->round_dir > 0)
+        return ceil(r - STEP_EPSILON);
+    return round(r);
+}
+
 /* Raw value of a numeric signal: rounded, then clamped at the type's limits or rolled over. */
 static uint64_t raw_of(const struct victron_signal *s, double phys)
 {
-    double r = (phys - s->offset) / s->scale;
     double span = ldexp(1.0, s->bits);
-    r = isnan(r) ? 0 : round(r);
+    double r = steps_of(s, phys);
     if (s->wrap) {
         if (!isfinite(r))
             return 0; /* a counter has no meaningful value at infinity */

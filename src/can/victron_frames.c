@@ -46,11 +46,44 @@
         F2(p "reserved_1", base + 26), F2(p "reserved_2", base + 28),                              \
         F2(p "reserved_3", base + 30)
 
+/* Rounded toward safe (spec "Safety invariants" 6): CVL, CCL, DCL down, DVL up. */
 static const struct victron_signal sig_351[] = {
-    U("cvl_v", 0, 16, 0.1, "V", 6553.5),
-    S16("ccl_a", 16, 0.1, "A", -3276.8, 3276.7),
-    S16("dcl_a", 32, 0.1, "A", -3276.8, 3276.7),
-    U("dvl_v", 48, 16, 0.1, "V", 6553.5),
+    { .name = "cvl_v",
+      .start_bit = 0,
+      .bits = 16,
+      .kind = VICTRON_SIG_UNSIGNED,
+      .scale = 0.1,
+      .min = 0,
+      .max = 6553.5,
+      .unit = "V",
+      .round_dir = -1 },
+    { .name = "ccl_a",
+      .start_bit = 16,
+      .bits = 16,
+      .kind = VICTRON_SIG_SIGNED,
+      .scale = 0.1,
+      .min = -3276.8,
+      .max = 3276.7,
+      .unit = "A",
+      .round_dir = -1 },
+    { .name = "dcl_a",
+      .start_bit = 32,
+      .bits = 16,
+      .kind = VICTRON_SIG_SIGNED,
+      .scale = 0.1,
+      .min = -3276.8,
+      .max = 3276.7,
+      .unit = "A",
+      .round_dir = -1 },
+    { .name = "dvl_v",
+      .start_bit = 48,
+      .bits = 16,
+      .kind = VICTRON_SIG_UNSIGNED,
+      .scale = 0.1,
+      .min = 0,
+      .max = 6553.5,
+      .unit = "V",
+      .round_dir = 1 },
 };
 static const struct victron_signal sig_355[] = {
     U("soc_pct", 0, 16, 1, "%", 65535),
@@ -99,6 +132,11 @@ static const struct victron_signal sig_382[] = { ASCII8("battery_family") };
 
 /* ---- encoders ---------------------------------------------------------------------------- */
 
+static const struct bmsgw_aggregate *agg_of(const struct victron_input *in)
+{
+    return in->agg ? in->agg : &in->sys->agg;
+}
+
 static int fill_351(const struct victron_input *in, struct victron_values *o)
 {
     const struct bmsgw_limits *l = in->limits;
@@ -113,11 +151,11 @@ static int fill_351(const struct victron_input *in, struct victron_values *o)
 
 static int fill_355(const struct victron_input *in, struct victron_values *o)
 {
-    double soc = in->sys->agg.soc_pct;
+    double soc = agg_of(in)->soc_pct;
     double hires = isnan(soc) ? 0 : round(soc * 100.0);
     hires = hires < 0 ? 0 : hires > 10000 ? 10000 : hires;
     o->v[0] = floor(hires / 100.0);
-    o->v[1] = round(in->sys->agg.soh_pct);
+    o->v[1] = round(agg_of(in)->soh_pct);
     o->v[2] = hires / 100.0;
     return 0;
 }
@@ -172,8 +210,8 @@ static int fill_356(const struct victron_input *in, struct victron_values *o)
 {
     struct temps t;
     temps_of(in->sys, &t);
-    o->v[0] = in->sys->agg.pack_v;
-    o->v[1] = in->sys->agg.current_a;
+    o->v[0] = agg_of(in)->pack_v;
+    o->v[1] = agg_of(in)->current_a;
     o->v[2] = t.avg_c;
     return 0;
 }
@@ -205,7 +243,7 @@ static int fill_35f(const struct victron_input *in, struct victron_values *o)
     o->v[0] = in->can->model_id;
     o->v[1] = in->fw_major;
     o->v[2] = in->fw_minor;
-    o->v[3] = round(in->sys->agg.capacity_ah);
+    o->v[3] = round(agg_of(in)->capacity_ah);
     o->v[4] = in->can->hardware_version;
     return 0;
 }
@@ -224,7 +262,7 @@ static int fill_371(const struct victron_input *in, struct victron_values *o)
 
 static int fill_372(const struct victron_input *in, struct victron_values *o)
 {
-    const struct bmsgw_aggregate *a = &in->sys->agg;
+    const struct bmsgw_aggregate *a = agg_of(in);
     o->v[0] = a->strings_online;
     o->v[1] = in->limits->strings_blocking_charge;
     o->v[2] = in->limits->strings_blocking_discharge;
@@ -237,8 +275,8 @@ static int fill_373(const struct victron_input *in, struct victron_values *o)
 {
     struct temps t;
     temps_of(in->sys, &t);
-    o->v[0] = in->sys->agg.min_cell_mv / 1000.0;
-    o->v[1] = in->sys->agg.max_cell_mv / 1000.0;
+    o->v[0] = agg_of(in)->min_cell_mv / 1000.0;
+    o->v[1] = agg_of(in)->max_cell_mv / 1000.0;
     o->v[2] = t.any ? t.min_c : -273.15;
     o->v[3] = t.any ? t.max_c : -273.15;
     return 0;
@@ -256,13 +294,13 @@ static void pos_id(struct victron_values *o, struct bmsgw_pos p, char kind)
 
 static int fill_374(const struct victron_input *in, struct victron_values *o)
 {
-    pos_id(o, in->sys->agg.min_cell, 'C');
+    pos_id(o, agg_of(in)->min_cell, 'C');
     return 0;
 }
 
 static int fill_375(const struct victron_input *in, struct victron_values *o)
 {
-    pos_id(o, in->sys->agg.max_cell, 'C');
+    pos_id(o, agg_of(in)->max_cell, 'C');
     return 0;
 }
 
@@ -290,8 +328,8 @@ static double energy_kwh(double wh)
 
 static int fill_378(const struct victron_input *in, struct victron_values *o)
 {
-    o->v[0] = energy_kwh(in->sys->agg.charged_wh);
-    o->v[1] = energy_kwh(in->sys->agg.discharged_wh);
+    o->v[0] = energy_kwh(agg_of(in)->charged_wh);
+    o->v[1] = energy_kwh(agg_of(in)->discharged_wh);
     return 0;
 }
 

@@ -244,3 +244,42 @@ void bmsgw_system_aggregate(struct bmsgw_system *sys, int64_t now_ms, int stale_
     }
     sys->agg = a;
 }
+
+const char *bmsgw_threshold_name(enum bmsgw_threshold t)
+{
+    static const char *const names[BMSGW_THRESHOLD_COUNT] = {
+        [BMSGW_THRESHOLD_OVER_VOLTAGE] = "over-voltage cutoff",
+        [BMSGW_THRESHOLD_UNDER_VOLTAGE] = "under-voltage cutoff",
+        [BMSGW_THRESHOLD_DISCHARGE_CURRENT] = "discharge over-current cutoff",
+        [BMSGW_THRESHOLD_CHARGE_CURRENT] = "charge over-current cutoff",
+        [BMSGW_THRESHOLD_OVER_HEAT] = "over-heat cutoff",
+        [BMSGW_THRESHOLD_CHARGE_LOW_TEMP] = "low-temperature charge cutoff",
+    };
+    return (unsigned)t < BMSGW_THRESHOLD_COUNT ? names[t] : "unknown";
+}
+
+const char *bmsgw_threshold_unit(enum bmsgw_threshold t)
+{
+    switch (t) {
+    case BMSGW_THRESHOLD_OVER_VOLTAGE:
+    case BMSGW_THRESHOLD_UNDER_VOLTAGE:
+        return "mV";
+    case BMSGW_THRESHOLD_DISCHARGE_CURRENT:
+    case BMSGW_THRESHOLD_CHARGE_CURRENT:
+        return "A";
+    default:
+        return "degC";
+    }
+}
+
+const char *bmsgw_temp_source_name(enum bmsgw_temp_source s)
+{
+    switch (s) {
+    case BMSGW_TEMP_SOURCE_SENSORS:
+        return "battery sensors";
+    case BMSGW_TEMP_SOURCE_INTERNAL:
+        return "BMS internal";
+    default:
+        return "none";
+    }
+}

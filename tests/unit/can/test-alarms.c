@@ -85,7 +85,15 @@ static void test_thresholds_from_registers(void **state)
     assert_true(t.charge_current_a == 60.0 && t.charge_current_warning_a == 48.0);
     assert_int_equal(t.temp_high_dc, 550);
     assert_int_equal(t.temp_high_warning_dc, 500); /* 5 degC below */
-    assert_int_equal(t.charge_temp_low_dc, -50);   /* signed register */
+    /* -5 degC is less safe than the configured 0 degC: refused, the configuration holds */
+    assert_int_equal(t.charge_temp_low_dc, 0);
+    assert_int_equal(t.refused, 1u << BMSGW_THRESHOLD_CHARGE_LOW_TEMP);
+    assert_true(t.refused_bms[BMSGW_THRESHOLD_CHARGE_LOW_TEMP] == -5.0);
+    assert_true(t.refused_cfg[BMSGW_THRESHOLD_CHARGE_LOW_TEMP] == 0.0);
+    set_regs(&st, 3550, 2800, 150, 60, 55, 5); /* a stricter cold cutoff is taken */
+    alarm_thresholds_resolve(&cfg.alarms, &st, &t);
+    assert_int_equal(t.charge_temp_low_dc, 50);
+    assert_int_equal(t.refused, 0);
 
     /* Not read yet, or switched off: the configured values. */
     st.settings_valid = false;
@@ -187,19 +195,31 @@ static void test_temperature_conditions(void **state)
     assert_int_equal(level_of(s, &st, BMSGW_ALARM_HIGH_TEMP), BMSGW_LEVEL_WARNING);
     s->sensor_dc[1] = 600;
     assert_int_equal(level_of(s, &st, BMSGW_ALARM_HIGH_TEMP), BMSGW_LEVEL_ALARM);
-    /* not charging: the charging variants stay OK */
-    assert_int_equal(level_of(s, &st, BMSGW_ALARM_HIGH_TEMP_CHARGE), BMSGW_LEVEL_OK);
+    /* the alarm blocks charging: shown whether or not current flows (invariant 8) */
+    assert_int_equal(level_of(s, &st, BMSGW_ALARM_HIGH_TEMP_CHARGE), BMSGW_LEVEL_ALARM);
     s->strings[0].current_a = 10;
     assert_int_equal(level_of(s, &st, BMSGW_ALARM_HIGH_TEMP_CHARGE), BMSGW_LEVEL_ALARM);
+    /* its warning only while charging */
+    alarms_init(&st);
+    s->sensor_dc[1] = 560;
+    assert_int_equal(level_of(s, &st, BMSGW_ALARM_HIGH_TEMP_CHARGE), BMSGW_LEVEL_WARNING);
+    s->strings[0].current_a = 0;
+    alarms_init(&st);
+    assert_int_equal(level_of(s, &st, BMSGW_ALARM_HIGH_TEMP_CHARGE), BMSGW_LEVEL_OK);
 
     alarms_init(&st);
+    s->strings[0].current_a = 10;
     s->sensor_dc[1] = 250;
     s->sensor_dc[0] = 30; /* 3.0 degC: within 5 degC of the 0 degC charge cutoff */
     assert_int_equal(level_of(s, &st, BMSGW_ALARM_LOW_TEMP_CHARGE), BMSGW_LEVEL_WARNING);
     s->sensor_dc[0] = 0;
     assert_int_equal(level_of(s, &st, BMSGW_ALARM_LOW_TEMP_CHARGE), BMSGW_LEVEL_ALARM);
     assert_int_equal(level_of(s, &st, BMSGW_ALARM_LOW_TEMP), BMSGW_LEVEL_OK);
+    /* discharging at the cutoff: still the alarm, it blocks charging (invariant 8) */
     s->strings[0].current_a = -10;
+    alarms_init(&st);
+    assert_int_equal(level_of(s, &st, BMSGW_ALARM_LOW_TEMP_CHARGE), BMSGW_LEVEL_ALARM);
+    s->sensor_dc[0] = 30; /* its warning only while charging */
     alarms_init(&st);
     assert_int_equal(level_of(s, &st, BMSGW_ALARM_LOW_TEMP_CHARGE), BMSGW_LEVEL_OK);
     s->sensor_dc[0] = -100;

@@ -97,12 +97,36 @@ static bool all_frames_seen(struct fx *x)
     return n == BMSGW_CAN_FRAME_COUNT;
 }
 
+static bool any_frame(const uint8_t *d)
+{
+    (void)d;
+    return true;
+}
+
+static bool cvl_552(const uint8_t *d)
+{
+    return d[0] == 0x28 && d[1] == 0x02; /* CVL 55.2 V */
+}
+
+/* Short periods, and CVL/CCL reach their targets within a step or two. */
+static void fast_limits(struct bmsgw_config *c)
+{
+    short_periods(c);
+    c->limits.cvl_slew_mv_per_s = 10000;
+    c->limits.ccl_ramp_a_per_s = 1000;
+}
+
 static void test_every_frame_and_only_those(void **state)
 {
     (void)state;
-    struct fx *x = fx_new(short_periods);
+    struct fx *x = fx_new(fast_limits);
     fx_start(x);
-    WAIT_FEEDING(x, all_frames_seen(x));
+    WAIT_FEEDING(x, all_frames_seen(x) && first_with(x, 0, 0x351, cvl_552) >= 0);
+    /* the first 0x351 says "do not charge yet": CCL 0 (it ramps up), CVL at the pack's 52.8 V */
+    int first = first_with(x, 0, 0x351, any_frame);
+    assert_true(first >= 0);
+    assert_int_equal(sent_at(x, first).f.data[2] | sent_at(x, first).f.data[3] << 8, 0);
+    assert_true((sent_at(x, first).f.data[0] | sent_at(x, first).f.data[1] << 8) <= 528);
     for (unsigned i = 0; i < n_sent(x); i++) {
         struct sent s = sent_at(x, i);
         const struct victron_frame *fr = victron_frame_by_id(s.f.id);

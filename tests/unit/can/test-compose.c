@@ -71,11 +71,14 @@ static void test_stages_fill_alarms_and_limits(void **state)
     assert_int_equal(f->out->agg.strings_online, 1);
     assert_int_equal(f->out->alarms.a[BMSGW_ALARM_HIGH_VOLTAGE].level, BMSGW_LEVEL_OK);
     assert_true(f->out->limits.valid);
-    assert_true(fabs(f->out->limits.cvl_v - 55.2) < 1e-9);
+    assert_true(fabs(f->out->limits.cvl_v - 52.8) < 1e-9); /* CCL starts at 0: held at V */
     assert_true(f->out->limits.computed_ms == 1000);
+    for (int64_t t = 2000; t <= 60000; t += 1000)
+        commit(f, t);
+    assert_true(fabs(f->out->limits.cvl_v - 55.2) < 1e-9);
 
     sysgen_cell(f->tmpl, 0, 2, 3700);
-    commit(f, 1250);
+    commit(f, 60250);
     assert_int_equal(f->out->alarms.a[BMSGW_ALARM_HIGH_VOLTAGE].level, BMSGW_LEVEL_ALARM);
     assert_true(f->out->limits.ccl_a == 0);
     assert_int_equal(f->out->limits.phase, BMSGW_PHASE_BLOCKED);
@@ -100,15 +103,16 @@ static void test_config_change_is_picked_up(void **state)
 {
     struct fixture *f = *state;
     struct bmsgw_config cfg;
-    commit(f, 1000);
+    for (int64_t t = 1000; t <= 60000; t += 1000)
+        commit(f, t);
     config_store_get(f->store, &cfg);
     cfg.limits.max_cvl_v = 53.0;
     config_store_set(f->store, &cfg);
-    commit(f, 1250);
+    commit(f, 60250);
     assert_true(fabs(f->out->limits.cvl_v - 53.0) < 1e-9);
     cfg.alarms.cell_high_mv = 3300;
     config_store_set(f->store, &cfg);
-    commit(f, 1500);
+    commit(f, 60500);
     assert_int_equal(f->out->alarms.a[BMSGW_ALARM_HIGH_VOLTAGE].level, BMSGW_LEVEL_ALARM);
     assert_true(fabs(f->out->limits.cvl_v - 52.0) < 1e-9); /* 16 x (3.300 - 0.050) */
 }

@@ -131,9 +131,18 @@ static void test_351_limits(void **state)
     f->limits.dcl_a = 5000;
     EXPECT(BMSGW_CAN_351, "CCL clamped at 0, DCL at s16 max", 0x28, 0x02, 0x00, 0x00, 0xFF, 0x7F,
            0xD0, 0x01);
-    f->limits.ccl_a = 12.34; /* rounds to 0.1 A */
+    f->limits.ccl_a = 12.38; /* rounded toward safe: CVL, CCL, DCL down, DVL up */
     f->limits.cvl_v = 53.96;
-    EXPECT(BMSGW_CAN_351, "rounding", 0x1C, 0x02, 0x7B, 0x00, 0xFF, 0x7F, 0xD0, 0x01);
+    f->limits.dcl_a = 99.99;
+    f->limits.dvl_v = 46.01;
+    EXPECT(BMSGW_CAN_351, "rounding down (CVL 53.9, CCL 12.3, DCL 99.9), up (DVL 46.1)", 0x1B, 0x02,
+           0x7B, 0x00, 0xE7, 0x03, 0xCD, 0x01);
+    f->limits.cvl_v = 54.9; /* exactly on a step: not one below it */
+    f->limits.ccl_a = 0.1;
+    f->limits.dcl_a = 0.04;
+    f->limits.dvl_v = 46.4;
+    EXPECT(BMSGW_CAN_351, "on a step: 54.9 V, 0.1 A, 0.04 A -> 0, 46.4 V", 0x25, 0x02, 0x01, 0x00,
+           0x00, 0x00, 0xD0, 0x01);
     uint8_t d[8];
     f->limits.cvl_v = 0;
     assert_int_equal(victron_encode(BMSGW_CAN_351, &f->in, d), -EINVAL); /* never CVL = 0 */
