@@ -167,9 +167,17 @@ struct tinybms_live {
  * Decode registers 0..55 (regs[addr]). With N cells the top N of registers 0..15 hold them.
  * Returns 0, or -EDOM when the sample is implausible (why says what: 0 or > 16 detected cells,
  * a cell outside TINYBMS_CELL_MIN_MV..MAX_MV, a NaN/infinite or out-of-range float, SOC above
- * 100 %, a temperature out of range, a pack voltage far from the sum of the cells).
+ * 100 %, a temperature out of range, a pack voltage more than half a cell from the cells' sum).
  */
 int tinybms_decode_live(const uint16_t regs[TINYBMS_LIVE_COUNT], struct tinybms_live *out,
+                        char *why, size_t why_size);
+
+/*
+ * The series cell count of l against the count the string must have (spec/victron-can.md
+ * "Safety invariants" 5): expected = 0 accepts any. Returns 0 or -EDOM with why set, naming
+ * where the expected count came from (source, e.g. "bms.ports[0].cells").
+ */
+int tinybms_check_cells(const struct tinybms_live *l, unsigned expected, const char *source,
                         char *why, size_t why_size);
 
 /* The fixed ranges of string i in the system's flat arrays: 16 cells and 2 sensors each. */

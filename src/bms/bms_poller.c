@@ -175,6 +175,29 @@ static void cycle_failed(struct bms_poller *p, int64_t now_ms)
     }
 }
 
+/* Every string reports the series cell count configured for it (bms.ports[].cells) or, without
+ * one, the first count accepted from any string since start: a string with one cell unseen or
+ * one too many never enters the limits. */
+static int check_cells(struct bms_poller *p, const struct tinybms_live *l)
+{
+    char source[80];
+    unsigned want = 0;
+    if (p->port.cells > 0) {
+        want = (unsigned)p->port.cells;
+        snprintf(source, sizeof(source), "bms.ports[%u].cells", p->index);
+    } else if (!atomic_compare_exchange_strong(&p->owner->first_cells, &want, l->cell_count)) {
+        snprintf(source, sizeof(source),
+                 "the first count seen since start; set bms.ports[%u].cells if that is wrong",
+                 p->index);
+    }
+    int rc = tinybms_check_cells(l, want, source, p->sample_error, sizeof(p->sample_error));
+    if (rc == 0 && want) {
+        unsigned none = 0;
+        atomic_compare_exchange_strong(&p->owner->first_cells, &none, l->cell_count);
+    }
+    return rc;
+}
+
 static void fast_cycle(struct bms_poller *p)
 {
     uint16_t regs[TINYBMS_LIVE_COUNT] = { 0 };
@@ -196,7 +219,8 @@ static void fast_cycle(struct bms_poller *p)
         p->backoff_ms = p->cfg.reconnect_min_ms;
         set_state(p, BMSGW_LINK_UP, "", now);
     }
-    if (tinybms_decode_live(regs, &l, p->sample_error, sizeof(p->sample_error)) == 0) {
+    if (tinybms_decode_live(regs, &l, p->sample_error, sizeof(p->sample_error)) == 0 &&
+        check_cells(p, &l) == 0) {
         bms_publish_sample(p, &l, now);
     } else {
         /* the newest sample is not usable: the string is offline until one is (model.h) */

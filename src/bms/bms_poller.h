@@ -83,7 +83,8 @@ struct bms_service {
     struct service *svc;
     unsigned count;
     struct bms_poller pollers[CFG_MAX_PORTS];
-    pthread_mutex_t lock; /* the service-state summary */
+    _Atomic unsigned first_cells; /* the first series cell count accepted since start */
+    pthread_mutex_t lock;         /* the service-state summary */
     /* the energy keeper */
     pthread_t keeper;
     bool keeper_started;

@@ -96,11 +96,24 @@ static int check_pack_voltage(const struct tinybms_live *l, char *why, size_t si
         sum_v += l->cell_mv[i] / 1000.0;
     if (l->pack_v <= 0)
         return reject(why, size, "pack voltage %.3f V is not positive", l->pack_v);
-    /* the BMS measures both; a big mismatch means a decoding fault (word order, wrong block) */
-    if (fabs(l->pack_v - sum_v) > 1.0 + 0.1 * sum_v)
-        return reject(why, size, "pack voltage %.2f V does not match the cells' sum %.2f V",
-                      l->pack_v, sum_v);
+    /* the BMS measures both: more than half a cell apart means a decoding fault (word order,
+     * wrong block) or a cell the BMS does not see (a wrong cell count) */
+    double half_cell_v = 0.5 * sum_v / l->cell_count;
+    if (fabs(l->pack_v - sum_v) > half_cell_v)
+        return reject(why, size,
+                      "pack voltage %.2f V differs from the sum of the %u cells %.2f V by more "
+                      "than half a cell (%.2f V)",
+                      l->pack_v, l->cell_count, sum_v, half_cell_v);
     return 0;
+}
+
+int tinybms_check_cells(const struct tinybms_live *l, unsigned expected, const char *source,
+                        char *why, size_t why_size)
+{
+    if (expected == 0 || l->cell_count == expected)
+        return 0;
+    return reject(why, why_size, "the BMS reports %u series cells, the string has %u (%s)",
+                  l->cell_count, expected, source);
 }
 
 static void decode_counters(const uint16_t *regs, struct tinybms_live *out)

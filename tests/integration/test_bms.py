@@ -145,14 +145,35 @@ class Values(Rig):
         self.assertGreater(uart["rx_frames"], 5)
         self.assertEqual(uart["tx_bytes"] % 8, 0)  # every request here is an 8-byte FC3
 
-    def test_fewer_cells_and_settings_write(self):
+    def test_cell_count_change_takes_the_string_offline(self):
         self.up()
         r = self.h.ask("call 0 write 307 14")  # number of series cells
         self.assertEqual(r["result"], 0, r)
         self.assertEqual(r["out0"], 14)
-        s = self.h.wait_string("14 cells", lambda s: len(s["cells_mv"]) == 14, WAIT)
-        self.assertEqual(s["settings_reg"][7], 14)
-        self.assertTrue(all(2500 < mv < 3700 for mv in s["cells_mv"]))
+        # the string's count is the first one seen (16): 14 cells never enter the limits
+        s = self.h.wait_string("the string offline", lambda s: not s["online"], WAIT)
+        self.assertIn("the BMS reports 14 series cells, the string has 16 (the first count seen",
+                      s["link"]["last_error"])
+        self.assertEqual(s["link"]["state"], "up", "the link itself is fine")
+        s = self.h.wait_string("the settings read back", lambda s: s["settings_reg"][7] == 14,
+                               WAIT)
+        self.assertEqual(len(s["cells_mv"]), 16, "the 14-cell sample was never published")
+        r = self.h.ask("call 0 write 307 16")
+        self.assertEqual(r["result"], 0, r)
+        self.up()
+
+
+class ConfiguredCells(Rig):
+    """bms.ports[].cells = 15 on a 16-cell simulator: never online, and the reason says why."""
+    port_extra = "cells = 15;"
+
+    def test_wrong_count_never_online(self):
+        s = self.h.wait_string("a rejected sample",
+                               lambda s: s["link"]["rejected_samples"] > 2, WAIT)
+        self.assertFalse(s["online"])
+        self.assertEqual(s["cells_mv"], [])
+        self.assertIn("the BMS reports 16 series cells, the string has 15 (bms.ports[0].cells)",
+                      s["link"]["last_error"])
 
 
 class Rs485(Rig):

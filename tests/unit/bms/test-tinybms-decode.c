@@ -97,7 +97,11 @@ static const struct reject_case reject_cases[] = {
       "pack_current_a is not a number (NaN or infinite)" },
     { "current beyond 1000 A", 38, 0x0000, 39, 0x44FA, "pack_current_a 2e+03 is out of range" },
     { "word order ABCD", 36, 0x4253, 37, 0xD70A, "pack_voltage_v" },
-    { "pack far from the cells", 36, 0x0000, 37, 0x4220, "does not match the cells' sum" },
+    { "pack far from the cells", 36, 0x0000, 37, 0x4220, "differs from the sum of the 16 cells" },
+    /* finding 7 of the safety review: 15 cells reported on the 16S pack of 52.96 V */
+    { "one cell unseen", 53, 15, 0, 0,
+      "pack voltage 52.96 V differs from the sum of the 15 cells 49.62 V by more than half a "
+      "cell (1.65 V)" },
     { "SOC above 100 %", 46, 0xE101, 47, 0x05F5, "SOC 100.00 % is above 100 %" },
     { "SOH above 100 %", 45, 50001, 0, 0, "SOH 100.00 % is above 100 %" },
     { "sensor too hot", 42, 1600, 0, 0, "external temperature 1 160.0 degC is out of range" },
@@ -123,6 +127,20 @@ static void test_implausible_samples_are_rejected(void **state)
         if (!strstr(why, c->why))
             fail_msg("%s: reason '%s' lacks '%s'", c->what, why, c->why);
     }
+}
+
+/* spec/victron-can.md "Safety invariants" 5: the count the string must have */
+static void test_cell_count_checked(void **state)
+{
+    (void)state;
+    struct tinybms_live l;
+    char why[160];
+    assert_int_equal(tinybms_decode_live(golden16, &l, why, sizeof(why)), 0);
+    assert_int_equal(tinybms_check_cells(&l, 0, "any", why, sizeof(why)), 0);
+    assert_int_equal(tinybms_check_cells(&l, 16, "bms.ports[0].cells", why, sizeof(why)), 0);
+    assert_int_equal(tinybms_check_cells(&l, 15, "bms.ports[0].cells", why, sizeof(why)), -EDOM);
+    assert_string_equal(why, "the BMS reports 16 series cells, the string has 15 "
+                             "(bms.ports[0].cells)");
 }
 
 static void test_both_sensors_unplugged_is_fine(void **state)
@@ -261,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_golden_16s),
         cmocka_unit_test(test_top_registers_hold_fewer_cells),
         cmocka_unit_test(test_implausible_samples_are_rejected),
+        cmocka_unit_test(test_cell_count_checked),
         cmocka_unit_test(test_both_sensors_unplugged_is_fine),
         cmocka_unit_test(test_apply_into_second_string),
         cmocka_unit_test(test_settings_apply),
