@@ -10,10 +10,12 @@
 #include "bmsgw/model.h"
 
 /*
- * spec/victron-can.md "Charge limits". N = series cells (the smallest cell count of the fresh
- * strings); cell-level inputs are the extremes over the fresh strings; current limits scale with
- * the number of fresh strings. Over-voltage, under-voltage and charge low-temperature cut-offs
- * are each string's alarm thresholds (alarms.h: registers 315, 316, 320 or the configuration).
+ * spec/victron-can.md "Charge limits" and "Safety invariants". V = the lowest pack voltage of
+ * the fresh strings; N = their fewest series cells (CVL), the most for DVL; cell-level inputs
+ * are the extremes over the fresh strings; current limits scale with the number of fresh
+ * strings. The cut-offs in force are each string's, the stricter of the configuration and the
+ * TinyBMS registers 315, 316, 319, 320 (alarms.h); a register less safe than the configuration
+ * is not used and is listed in bmsgw_limits.refused.
  *
  * Phases: bulk (CVL = N x cell_charge_mv) until the mean cell reaches cell_charge_mv -
  * LIMITS_ABSORPTION_MARGIN_MV; absorption (same CVL) until every cell stayed within
@@ -22,22 +24,27 @@
  * to absorption when the spread reaches rebulk_spread_mv.
  *
  * CVL target: the phase's value, lowered by the cell guard (a cell above cell_charge_mv:
- * min over strings of sum(min(cell, cell_charge_mv)) + 10 mV) and, while charging is blocked
- * (hard limit or operator), set to the pack voltage. The output moves toward the target by at
- * most cvl_slew_mv_per_s (elapsed time capped at LIMITS_MAX_STEP_MS), then is clamped to
- * [N x cell_min_mv, min(N x (over-voltage cutoff - 50 mV), max_cvl_v)], the upper bound
- * winning a conflict. It is never 0 while valid.
+ * min over strings of sum(min(cell, cell_charge_mv)) + 10 mV), bounded to [N x cell_min_mv,
+ * min(N x (over-voltage cutoff - 50 mV), max_cvl_v)] (the upper bound wins a conflict). The
+ * output follows the target down at once and up at most cvl_slew_mv_per_s (elapsed time capped
+ * at LIMITS_MAX_STEP_MS). Whenever the CCL output is 0 (rounded down to 0.1 A) — a hard limit,
+ * a factor reaching 0, the operator, the hold after a block or the start of a ramp — CVL is at
+ * most V rounded down to 0.1 V on the same step, whatever the floor says; it is never 0 while
+ * valid.
  *
  * CCL = max_charge_current_a x fresh strings x min(factor(highest cell), factor(every connected
- * battery sensor)); DCL likewise with the lowest cell. With no connected sensor the temperature
- * factor is 1 (said in the reason). Hard limits: CCL = 0 when a cell >= its over-voltage cutoff,
- * a sensor <= its charge low-temperature cutoff, a string reports fault, or charge is blocked by
- * the operator; DCL = 0 when a cell <= its under-voltage cutoff, a fault, or discharge is
+ * battery sensor), no_sensor_charge_factor if a string has no battery sensor); DCL likewise with
+ * the lowest cell. Hard limits, per string: CCL = 0 when a cell >= its over-voltage cutoff, a
+ * battery sensor <= its charge low-temperature cutoff (the BMS internal sensor when the string
+ * has none), no temperature at all, a sensor >= the over-heat cutoff (DCL = 0 too), a BMS fault
+ * (alarms_string_fault: DCL = 0 too for discharge-side faults), a table factor of 0, or charge
+ * blocked by the operator; DCL = 0 when a cell <= its under-voltage cutoff or discharge is
  * blocked. A limit that was 0 stays 0 for recover_hold_s after its cause cleared, and any rise
- * is ramped at ccl_ramp_a_per_s; decreases are immediate.
+ * (start-up included) is ramped at ccl_ramp_a_per_s; decreases are immediate. 0x372 counts the
+ * strings that block; a limit held at 0 without a string's own cause counts every fresh one.
  *
  * Without a fresh string the output is invalid: phase blocked, CCL = DCL = 0, CVL = the last
- * known pack voltage (the value a "block" stale policy sends), DVL as before.
+ * known pack voltage rounded down (can_out.h decides what the bus gets), DVL as before.
  */
 
 #define LIMITS_ABSORPTION_MARGIN_MV 20
