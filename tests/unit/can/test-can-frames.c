@@ -97,12 +97,6 @@ static bool all_frames_seen(struct fx *x)
     return n == BMSGW_CAN_FRAME_COUNT;
 }
 
-static bool any_frame(const uint8_t *d)
-{
-    (void)d;
-    return true;
-}
-
 static bool cvl_552(const uint8_t *d)
 {
     return d[0] == 0x28 && d[1] == 0x02; /* CVL 55.2 V */
@@ -122,11 +116,12 @@ static void test_every_frame_and_only_those(void **state)
     struct fx *x = fx_new(fast_limits);
     fx_start(x);
     WAIT_FEEDING(x, all_frames_seen(x) && first_with(x, 0, 0x351, cvl_552) >= 0);
-    /* the first 0x351 says "do not charge yet": CCL 0 (it ramps up), CVL at the pack's 52.8 V */
-    int first = first_with(x, 0, 0x351, any_frame);
-    assert_true(first >= 0);
-    assert_int_equal(sent_at(x, first).f.data[2] | sent_at(x, first).f.data[3] << 8, 0);
-    assert_true((sent_at(x, first).f.data[0] | sent_at(x, first).f.data[1] << 8) <= 528);
+    /* a 0x351 with CCL 0 (the start of the ramp) says "do not charge": CVL at most 52.8 V */
+    for (unsigned i = 0; i < n_sent(x); i++) {
+        const uint8_t *d = sent_at(x, i).f.data;
+        if (sent_at(x, i).f.id == 0x351 && (d[2] | d[3] << 8) == 0)
+            assert_true((d[0] | d[1] << 8) <= 528);
+    }
     for (unsigned i = 0; i < n_sent(x); i++) {
         struct sent s = sent_at(x, i);
         const struct victron_frame *fr = victron_frame_by_id(s.f.id);
@@ -208,6 +203,47 @@ static void test_block_on_stale(void **state)
     fx_free(x);
 }
 
+static void block_below_pack(struct bmsgw_config *c)
+{
+    block_policy(c);
+    c->limits.max_cvl_v = 54.0;
+}
+
+static bool cvl_540(const uint8_t *d)
+{
+    return (d[0] | d[1] << 8) == 540;
+}
+
+/* Finding 4 of the safety review: block mode never raises CVL. The pack is at 55.2 V, CVL is
+ * capped at 54.0 V; when the data goes stale the block sends min(last CVL, last pack voltage). */
+static void test_block_never_raises_cvl(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new(block_below_pack);
+    struct bmsgw_can_health h;
+    for (unsigned c = 1; c <= 16; c++)
+        sysgen_cell(x->tmpl, 0, c, 3450);
+    x->tmpl->strings[0].pack_v = 55.2;
+    fx_start(x);
+    WAIT_FEEDING(x, first_with(x, 0, 0x351, cvl_540) >= 0 && (health(x, &h), !h.blocked));
+    WAIT_FOR((health(x, &h), h.blocked));
+    unsigned from = n_sent(x);
+    wait_thread_past(x, clock_mono_ms() + 3 * 200);
+    unsigned seen = 0;
+    for (unsigned i = from; i < n_sent(x); i++) {
+        const uint8_t *d = sent_at(x, i).f.data;
+        if (sent_at(x, i).f.id != 0x351)
+            continue;
+        seen++;
+        assert_int_equal(d[2] | d[3] | d[4] | d[5], 0);
+        if ((d[0] | d[1] << 8) > 540)
+            fail_msg("block mode sent CVL %.1f V above the 54.0 V sent before",
+                     (d[0] | d[1] << 8) / 10.0);
+    }
+    assert_true(seen > 0);
+    fx_free(x);
+}
+
 static void test_urgent_limit_drop_and_operator_block(void **state)
 {
     (void)state;
@@ -277,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_every_frame_and_only_those),
         cmocka_unit_test(test_silence_on_stale_and_resume),
         cmocka_unit_test(test_block_on_stale),
+        cmocka_unit_test(test_block_never_raises_cvl),
         cmocka_unit_test(test_urgent_limit_drop_and_operator_block),
         cmocka_unit_test(test_periods_follow_a_reload),
     };
