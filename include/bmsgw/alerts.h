@@ -21,6 +21,10 @@
  *   string_offline    a configured string without fresh data (alarm), debounced the same way.
  *   can_bus           CAN enabled and its interface down, error-passive (warning) or bus-off
  *                     (alarm), debounced the same way.
+ *   bms_setting_refused  a TinyBMS setting (registers 315-320) less safe than the
+ *                     configuration, so not used (warning, one per string and threshold, naming
+ *                     both values); cleared when the register is no longer refused, held while
+ *                     its string has no fresh data.
  *   bms_event         a new TinyBMS event (BUS_EVENT "bms_event"), with the event's text:
  *                     info events go straight to the history; a fault or warning that has a
  *                     "recovered from" event clears when that event arrives; another fault clears

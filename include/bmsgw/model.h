@@ -229,6 +229,7 @@ struct bmsgw_limits {
     char cvl_reason[80];
     char ccl_reason[80];
     char dcl_reason[80];
+    char dvl_reason[80];
     uint16_t strings_blocking_charge; /* online strings whose state forbids charging */
     uint16_t strings_blocking_discharge;
     uint8_t temp_source;    /* enum bmsgw_temp_source: the worst over the fresh strings */

@@ -451,6 +451,8 @@ static void limits_invalid(int64_t now_ms, struct limits_state *st, struct bmsgw
     out->phase = BMSGW_PHASE_BLOCKED;
     out->cvl_v = st->last_pack_v > 0 ? floor_tenth(st->last_pack_v) : 0;
     out->dvl_v = st->last_dvl_v;
+    snprintf(out->dvl_reason, sizeof(out->dvl_reason), "DVL %.1f V — no fresh BMS data, as before",
+             ceil(out->dvl_v * 10.0 - 1e-6) / 10.0);
     if (st->last_pack_v > 0)
         snprintf(out->cvl_reason, sizeof(out->cvl_reason),
                  "CVL %.1f V — no fresh BMS data, last pack voltage", out->cvl_v);
@@ -509,7 +511,9 @@ static const char *compute_currents(const struct cfg_limits *cfg, const struct v
         return "charge blocked by the operator";
     if (v->chg_why[0])
         return "charge blocked";
-    return "CCL 0";
+    if (strstr(out->ccl_reason, "recovering"))
+        return "CCL held at 0 after a block";
+    return "CCL ramping up from 0";
 }
 
 void limits_compute(const struct cfg_limits *cfg, const struct cfg_alarms *alarms_cfg,
@@ -534,6 +538,9 @@ void limits_compute(const struct cfg_limits *cfg, const struct cfg_alarms *alarm
     const char *stopped = compute_currents(cfg, &v, blocks, now_ms, dt_ms, st, out);
     compute_cvl(cfg, &v, stopped, dt_ms, st, out);
     out->dvl_v = st->last_dvl_v = v.n_series_max * cfg->cell_discharge_min_mv / 1000.0;
+    snprintf(out->dvl_reason, sizeof(out->dvl_reason), "DVL %.1f V — %u x %.3f V",
+             ceil(out->dvl_v * 10.0 - 1e-6) / 10.0, v.n_series_max,
+             cfg->cell_discharge_min_mv / 1000.0);
     out->phase = stopped ? BMSGW_PHASE_BLOCKED : st->phase;
     out->valid = true;
     st->started = true;

@@ -307,6 +307,72 @@ static void eval_can(struct alerts_engine *e, const struct bmsgw_system *sys,
     condition(e, "can", want, &src, cfg->alarms.debounce_ms, now_ms, now_real_ms, out);
 }
 
+/* A TinyBMS setting refused as less safe than the configuration (src->index into refused[]). */
+static void refused_template(struct alert *a, const struct alert_source *src)
+{
+    const struct bmsgw_refused *r = &src->sys->limits.refused[src->index];
+    const char *unit = bmsgw_threshold_unit(r->what);
+    *a = (struct alert){ .string = r->string, .value = r->bms, .threshold = r->config };
+    snprintf(a->type, sizeof(a->type), "bms_setting_refused");
+    snprintf(a->unit, sizeof(a->unit), "%s", unit);
+    snprintf(a->message, sizeof(a->message),
+             "S%d %s: TinyBMS register %g %s is less safe than the configured %g %s, which is "
+             "used",
+             r->string + 1, bmsgw_threshold_name(r->what), r->bms, unit, r->config, unit);
+}
+
+static void refused_key(int string, unsigned what, char *buf, size_t size)
+{
+    snprintf(buf, size, "refused:%d:%u", string, what);
+}
+
+/* True when the alert of key may still hold but the snapshot cannot tell: its string has no
+ * fresh data (the composer lists fresh strings only) or the list overflowed. */
+static bool refused_unknown(const struct bmsgw_system *sys, const struct bmsgw_config *cfg,
+                            const struct alert *a, int64_t now_ms)
+{
+    if (sys->limits.refused_count > BMSGW_REFUSED_MAX)
+        return true;
+    return a->string >= 0 && a->string < sys->string_count &&
+           !bmsgw_string_is_fresh(&sys->strings[a->string], now_ms, cfg->bms.stale_after_ms);
+}
+
+/* One warning per refused register (string + threshold); it clears when the register is no
+ * longer refused by a fresh string. */
+static void eval_refused(struct alerts_engine *e, const struct bmsgw_system *sys,
+                         const struct bmsgw_config *cfg, int64_t now_ms, int64_t now_real_ms,
+                         struct alert_changes *out)
+{
+    const struct bmsgw_limits *l = &sys->limits;
+    unsigned n = l->refused_count < BMSGW_REFUSED_MAX ? l->refused_count : BMSGW_REFUSED_MAX;
+    char key[40], gone[ALERTS_ACTIVE_MAX][40];
+    unsigned n_gone = 0;
+    for (unsigned i = 0; i < n; i++) {
+        struct alert_source src = { .sys = sys, .cfg = cfg, .index = i, .fill = refused_template };
+        refused_key(l->refused[i].string, l->refused[i].what, key, sizeof(key));
+        condition(e, key, ALERT_WARNING, &src, cfg->alarms.debounce_ms, now_ms, now_real_ms, out);
+    }
+    for (unsigned i = 0; i < e->n_active; i++) {
+        const struct alert *a = &e->active[i];
+        if (strcmp(a->type, "bms_setting_refused") != 0)
+            continue;
+        bool listed = false;
+        for (unsigned k = 0; k < n && !listed; k++) {
+            refused_key(l->refused[k].string, l->refused[k].what, key, sizeof(key));
+            listed = strcmp(key, a->key) == 0;
+        }
+        if (!listed)
+            snprintf(gone[n_gone++], sizeof(gone[0]), "%s", a->key);
+    }
+    for (unsigned i = 0; i < n_gone; i++) {
+        int idx = find_active_key(e, gone[i]);
+        bool hold = idx >= 0 && refused_unknown(sys, cfg, &e->active[idx], now_ms);
+        struct alert_source src = { .sys = sys, .cfg = cfg, .fill = refused_template };
+        condition(e, gone[i], hold ? ALERT_WARNING : -1, &src, cfg->alarms.debounce_ms, now_ms,
+                  now_real_ms, out);
+    }
+}
+
 /* Event faults without a recovery event clear once the string reports another status. */
 static void eval_event_status(struct alerts_engine *e, const struct bmsgw_system *sys,
                               const struct bmsgw_config *cfg, int64_t now_ms, int64_t now_real_ms,
@@ -342,6 +408,7 @@ void alerts_engine_eval(struct alerts_engine *e, const struct bmsgw_system *sys,
     eval_alarms(e, sys, cfg->alarms.debounce_ms, now_ms, now_real_ms, out);
     eval_strings(e, sys, cfg, now_ms, now_real_ms, out);
     eval_can(e, sys, cfg, can_enabled, now_ms, now_real_ms, out);
+    eval_refused(e, sys, cfg, now_ms, now_real_ms, out);
     eval_event_status(e, sys, cfg, now_ms, now_real_ms, out);
 }
 

@@ -122,6 +122,22 @@ static json_t *system_json(const struct bmsgw_system *sys, bool stale)
     return o;
 }
 
+/* The BMS settings refused as less safe than the configuration (strings numbered from 1). */
+static json_t *refused_json(const struct bmsgw_limits *l)
+{
+    json_t *arr = json_array();
+    unsigned n = l->refused_count < BMSGW_REFUSED_MAX ? l->refused_count : BMSGW_REFUSED_MAX;
+    for (unsigned i = 0; i < n; i++) {
+        const struct bmsgw_refused *r = &l->refused[i];
+        json_array_append_new(
+            arr, json_pack("{s:o,s:s,s:s,s:o,s:o}", "string", string_no_or_null(r->string),
+                           "threshold", bmsgw_threshold_name(r->what), "unit",
+                           bmsgw_threshold_unit(r->what), "bms_value", json_rounded(r->bms, 1),
+                           "config_value", json_rounded(r->config, 1)));
+    }
+    return arr;
+}
+
 static json_t *limits_json(const struct bmsgw_limits *l, int64_t now_ms)
 {
     json_t *o = json_object();
@@ -134,6 +150,12 @@ static json_t *limits_json(const struct bmsgw_limits *l, int64_t now_ms)
     json_object_set_new(o, "cvl_reason", json_string(l->cvl_reason));
     json_object_set_new(o, "ccl_reason", json_string(l->ccl_reason));
     json_object_set_new(o, "dcl_reason", json_string(l->dcl_reason));
+    json_object_set_new(o, "dvl_reason", json_string(l->dvl_reason));
+    json_object_set_new(o, "temp_source",
+                        l->valid ? json_string(bmsgw_temp_source_name(l->temp_source))
+                                 : json_null());
+    json_object_set_new(o, "refused_count", json_integer(l->refused_count));
+    json_object_set_new(o, "refused", refused_json(l));
     json_object_set_new(o, "age_ms", json_age_or_null(now_ms, l->computed_ms));
     return o;
 }

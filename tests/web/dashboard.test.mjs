@@ -3,7 +3,8 @@
 // shows and acknowledges an alert, puts the server's refusal of a setting at the field, and
 // every section is photographed at desktop and phone sizes. Waits give up after GIVE_UP_MS.
 // With the simulated TinyBMS: it shows the simulator's SOC and one bar per cell, follows a change
-// live, and raises an alert for a cell the simulator pushes over its cutoff.
+// live, raises an alert for a cell the simulator pushes over its cutoff, and shows the limits'
+// reasons, the temperature source and a TinyBMS setting refused as less safe than the configuration.
 // usage: node dashboard.test.mjs BUILD_DIR SOURCE_DIR
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -219,6 +220,51 @@ describe('dashboard with the simulated TinyBMS', () => {
     await page.click('#confirm-ok');
     await row.locator('.done', { hasText: 'reads back 3640 mV' }).waitFor();
     assert.equal((await sim.get()).settings.over_voltage_cutoff_mv, 3640);
+    await page.close();
+  });
+
+  it('shows each limit\'s reason, the temperature source and a refused TinyBMS setting', async () => {
+    const page = await openPage(browser, d.base + '/');
+    await page.waitForSelector('#conn[data-state="live"]');
+    // the reasons of the server's limits
+    await page.waitForFunction(() => /^CVL /.test(document.getElementById('ov-cvl-why').textContent));
+    assert.match(await page.textContent('#ov-ccl-why'), /^CCL /);
+    assert.match(await page.textContent('#ov-dcl-why'), /^DCL /);
+    assert.match(await page.textContent('#ov-dvl-why'), /^DVL [0-9.]+ V — [0-9]+ x 2\.900 V$/);
+    // the temperature source follows the sensors: both unplugged, the BMS internal one is used
+    await page.locator('#ov-temp-source', { hasText: 'battery sensors' }).waitFor();
+    assert.equal(await page.isHidden('#ov-refused'), true, 'nothing refused yet');
+    for (const n of [1, 2]) assert.equal(await sim.cmd(`unplug temp ${n}`), 'ok');
+    await page.locator('#ov-temp-source.warning', { hasText: 'BMS internal' }).waitFor();
+    for (const n of [1, 2]) assert.equal(await sim.cmd(`plug temp ${n}`), 'ok');
+    await page.locator('#ov-temp-source', { hasText: 'battery sensors' }).waitFor();
+    // a TinyBMS over-voltage cutoff above the configured 3650 mV is refused and shown
+    const before = (await sim.get()).settings.over_voltage_cutoff_mv;
+    const write = async (value) => {
+      const r = await d.req('POST', '/api/bms/registers', { auth: true,
+        body: { string: 1, key: 'over_voltage_cutoff_mv', value } });
+      assert.equal(r.status, 200, r.text);
+    };
+    await write(4200);
+    const item = page.locator('#ov-refused-list li', { hasText: 'S1 over-voltage cutoff' });
+    await item.waitFor();
+    assert.equal(await page.isVisible('#ov-refused'), true);
+    assert.match(await item.textContent(), /register 4200 mV, configured 3650 mV in force/);
+    await shot(page, 'battery-limits-refused-desktop');
+    const message = 'S1 over-voltage cutoff: TinyBMS register 4200 mV is less safe than the '
+      + 'configured 3650 mV, which is used';
+    await section(page, 'alerts');
+    const row = page.locator('#alerts-active tr', { hasText: message });
+    await row.waitFor();
+    assert.match(await row.textContent(), /warning/);
+    // the register put back: the warning clears and the list goes away
+    await write(before);
+    await row.waitFor({ state: 'detached' });
+    await section(page, 'overview');
+    await page.waitForSelector('#ov-refused', { state: 'hidden' });
+    const active = (await d.req('GET', '/api/alerts/active')).json;
+    assert.equal(active.some((a) => a.type === 'bms_setting_refused'), false);
+    assert.deepEqual(page.errors, []);
     await page.close();
   });
 

@@ -4,6 +4,7 @@ import { DASH, card, clear, duration, el, num, setText, table } from './util.js'
 
 let root;
 let stringsBody;
+let refusedList;
 
 export function init(node, ctx) {
   root = node;
@@ -21,8 +22,15 @@ export function init(node, ctx) {
       card('Cells', 'ov-spread', 'mV spread', el('div', { class: 'sub', id: 'ov-cells' })),
     ]),
     el('h2', { text: 'Charge limits sent to the inverter' }),
+    el('div', { class: 'banner warning', id: 'ov-refused', hidden: true }, [
+      el('strong', { text: 'TinyBMS settings not used' }),
+      el('span', { class: 'muted', text: ' — less safe than the configuration, so the configured values are in force:' }),
+      (refusedList = el('ul', { id: 'ov-refused-list' })),
+    ]),
     el('div', { class: 'card' }, [
       el('div', { class: 'sub', id: 'ov-phase' }),
+      el('div', { class: 'sub' }, ['Temperature for the charge rules: ',
+        el('span', { id: 'ov-temp-source', text: DASH })]),
       table(['Limit', { class: 'num', text: 'Value' }, 'Reason'], [
         limitRow('Charge voltage (CVL)', 'cvl', 'V'),
         limitRow('Charge current (CCL)', 'ccl', 'A'),
@@ -72,12 +80,40 @@ function update(s) {
   setText('ov-phase', l.valid ? `Phase: ${l.phase}` : 'No valid limits: the inverter is not told to charge');
   for (const [id, dec] of [['cvl', 2], ['ccl', 1], ['dcl', 1], ['dvl', 2]]) {
     setText(`ov-${id}`, num(l[`${id}_v`] ?? l[`${id}_a`], dec));
-    setText(`ov-${id}-why`, l[`${id}_reason`] || '');
+    setText(`ov-${id}-why`, l[`${id}_reason`] || DASH);
   }
+  tempSource(l.temp_source);
+  refused(l);
   setText('ov-charged', num(s.energy.charged_wh / 1000, 2));
   setText('ov-discharged', num(s.energy.discharged_wh / 1000, 2));
   banner(s);
   strings(s);
+}
+
+// Where the temperature for the charge rules comes from; anything but the battery sensors is
+// a degraded state (derated charging, or none at all).
+function tempSource(src) {
+  const n = document.getElementById('ov-temp-source');
+  setText('ov-temp-source', src ?? DASH);
+  n.className = src === 'battery sensors' || !src ? '' : src === 'none' ? 'bad' : 'warning';
+}
+
+function limitValue(v, unit) {
+  return `${num(v, unit === 'mV' ? 0 : 1)} ${unit === 'degC' ? '°C' : unit}`;
+}
+
+// The TinyBMS registers refused as less safe than the configuration, one line each.
+function refused(l) {
+  const list = l.refused || [];
+  const box = document.getElementById('ov-refused');
+  box.hidden = list.length === 0;
+  const items = list.map((r) => el('li', { dataset: { string: r.string, threshold: r.threshold } }, [
+    el('strong', { text: `S${r.string} ${r.threshold}` }),
+    `: register ${limitValue(r.bms_value, r.unit)}, configured ${limitValue(r.config_value, r.unit)} in force`,
+  ]));
+  const more = (l.refused_count || 0) - list.length;
+  if (more > 0) items.push(el('li', { class: 'muted', text: `and ${more} more` }));
+  refusedList.replaceChildren(...items);
 }
 
 function banner(s) {

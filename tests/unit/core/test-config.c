@@ -155,16 +155,17 @@ static void test_gx_names(void **state)
     static const struct {
         const char *name, *found;
     } cases[] = {
-        { "Pylontech", "PYLON" }, { "my pylon clone", "PYLON" }, { "BYD B-Box", "BYD" },
-        { "xbydx", "BYD" },       { "Pelio-L", "PELIO" },        { "LG", "LG" },
-        { "LG Chem", "LG" },      { "LG-RESU", "LG" },           { "resu lg", "LG" },
-        { "BULGARIA", NULL },     { "TinyBMS", NULL },           { "Energus", NULL },
+        { "Pylontech", "PYLON" }, { "my pylon clone", "PYLON" },
+        { "BYD B-Box", "BYD" },   { "xbydx", "BYD" },
+        { "Pelio-L", "PELIO" },   { "LG", "LG" },
+        { "LG Chem", "LG" },      { "LG-RESU", "LG" },
+        { "resu lg", "LG" },      { "BULGARIA", NULL },
+        { "TinyBMS", NULL },      { "Energus", NULL },
         { "LGX", NULL },          { "", NULL },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *got = cfg_gx_quirk_name(cases[i].name);
-        if ((got == NULL) != (cases[i].found == NULL) ||
-            (got && strcmp(got, cases[i].found) != 0))
+        if ((got == NULL) != (cases[i].found == NULL) || (got && strcmp(got, cases[i].found) != 0))
             fail_msg("\"%s\": got %s, expected %s", cases[i].name, got ? got : "none",
                      cases[i].found ? cases[i].found : "none");
     }
@@ -319,18 +320,12 @@ static void test_shipped_conf_loads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_minimal_and_full_syntax),
-        cmocka_unit_test(test_port_name_default),
-        cmocka_unit_test(test_chemistry_presets),
-        cmocka_unit_test(test_gx_names),
-        cmocka_unit_test(test_broken_fixtures),
-        cmocka_unit_test(test_missing_file),
-        cmocka_unit_test(test_string_limits),
-        cmocka_unit_test(test_tables_checked),
-        cmocka_unit_test(test_overlay_applies_on_top),
-        cmocka_unit_test(test_restart_keys),
-        cmocka_unit_test(test_shipped_conf_is_generated),
+        cmocka_unit_test(test_defaults),           cmocka_unit_test(test_minimal_and_full_syntax),
+        cmocka_unit_test(test_port_name_default),  cmocka_unit_test(test_chemistry_presets),
+        cmocka_unit_test(test_gx_names),           cmocka_unit_test(test_broken_fixtures),
+        cmocka_unit_test(test_missing_file),       cmocka_unit_test(test_string_limits),
+        cmocka_unit_test(test_tables_checked),     cmocka_unit_test(test_overlay_applies_on_top),
+        cmocka_unit_test(test_restart_keys),       cmocka_unit_test(test_shipped_conf_is_generated),
         cmocka_unit_test(test_shipped_conf_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -58,6 +58,7 @@ static struct bmsgw_system *make_system(void)
                                          .dvl_v = 11.6,
                                          .computed_ms = NOW - 10 };
     strcpy(sys->limits.ccl_reason, "CCL 50% - max cell 3.34 V");
+    strcpy(sys->limits.dvl_reason, "DVL 11.6 V - 4 x 2.900 V");
     for (unsigned i = 0; i < BMSGW_ALARM_COUNT; i++)
         sys->alarms.a[i] = (struct bmsgw_alarm_state){ .level = BMSGW_LEVEL_OK, .string = -1 };
     sys->alarms.a[BMSGW_ALARM_CELL_IMBALANCE] =
@@ -178,6 +179,66 @@ static void test_limits_and_alarms(void **state)
     free(sys);
 }
 
+static void test_limits_sources_and_refused(void **state)
+{
+    (void)state;
+    struct bmsgw_system *sys = make_system();
+    struct bmsgw_limits *lim = &sys->limits;
+    strcpy(lim->cvl_reason, "CVL 13.8 V - absorption");
+    strcpy(lim->dcl_reason, "DCL 100 A - configured maximum");
+    lim->temp_source = BMSGW_TEMP_SOURCE_INTERNAL;
+    lim->refused_count = 2;
+    lim->refused[0] = (struct bmsgw_refused){
+        .string = 0, .what = BMSGW_THRESHOLD_OVER_VOLTAGE, .bms = 4200, .config = 3650
+    };
+    lim->refused[1] = (struct bmsgw_refused){
+        .string = 1, .what = BMSGW_THRESHOLD_CHARGE_LOW_TEMP, .bms = -10, .config = 0
+    };
+    json_t *j = encode(sys);
+    json_t *l = path(j, "limits", NULL);
+    assert_string_equal(json_string_value(json_object_get(l, "cvl_reason")),
+                        "CVL 13.8 V - absorption");
+    assert_string_equal(json_string_value(json_object_get(l, "dcl_reason")),
+                        "DCL 100 A - configured maximum");
+    assert_string_equal(json_string_value(json_object_get(l, "dvl_reason")),
+                        "DVL 11.6 V - 4 x 2.900 V");
+    assert_string_equal(json_string_value(json_object_get(l, "temp_source")), "BMS internal");
+    assert_int_equal(json_integer_value(json_object_get(l, "refused_count")), 2);
+    json_t *r = json_object_get(l, "refused");
+    assert_int_equal(json_array_size(r), 2);
+    json_t *ov = json_array_get(r, 0), *lt = json_array_get(r, 1);
+    assert_int_equal(json_integer_value(json_object_get(ov, "string")), 1); /* from 1 */
+    assert_string_equal(json_string_value(json_object_get(ov, "threshold")), "over-voltage cutoff");
+    assert_string_equal(json_string_value(json_object_get(ov, "unit")), "mV");
+    assert_float_equal(json_number_value(json_object_get(ov, "bms_value")), 4200, 1e-9);
+    assert_float_equal(json_number_value(json_object_get(ov, "config_value")), 3650, 1e-9);
+    assert_int_equal(json_integer_value(json_object_get(lt, "string")), 2);
+    assert_string_equal(json_string_value(json_object_get(lt, "unit")), "degC");
+    assert_float_equal(json_number_value(json_object_get(lt, "bms_value")), -10, 1e-9);
+    json_decref(j);
+
+    /* more refused than the list holds: the count says so, the list stops at its capacity */
+    lim->refused_count = BMSGW_REFUSED_MAX + 3;
+    lim->temp_source = BMSGW_TEMP_SOURCE_NONE;
+    j = encode(sys);
+    l = path(j, "limits", NULL);
+    assert_int_equal(json_integer_value(json_object_get(l, "refused_count")),
+                     BMSGW_REFUSED_MAX + 3);
+    assert_int_equal(json_array_size(json_object_get(l, "refused")), BMSGW_REFUSED_MAX);
+    assert_string_equal(json_string_value(json_object_get(l, "temp_source")), "none");
+    json_decref(j);
+
+    /* without valid limits the source is not known; nothing refused is an empty list */
+    lim->valid = false;
+    lim->refused_count = 0;
+    j = encode(sys);
+    l = path(j, "limits", NULL);
+    assert_true(json_is_null(json_object_get(l, "temp_source")));
+    assert_int_equal(json_array_size(json_object_get(l, "refused")), 0);
+    json_decref(j);
+    free(sys);
+}
+
 static void test_offline_and_stale(void **state)
 {
     (void)state;
@@ -243,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_system_values_and_units),
         cmocka_unit_test(test_strings_cells_and_links),
         cmocka_unit_test(test_limits_and_alarms),
+        cmocka_unit_test(test_limits_sources_and_refused),
         cmocka_unit_test(test_offline_and_stale),
         cmocka_unit_test(test_not_finite_is_null),
         cmocka_unit_test(test_dumps_without_float_noise),
