@@ -34,9 +34,14 @@ WINDOW_S = 31  # three sends of the 10 s frame: a stalled guest moves the mean l
 
 
 def steady(cap, dbc, timeout):
-    """Wait until CCL reached its maximum (the start-up ramp is over)."""
-    return cap.wait_for(lambda f: f[1] == 0x351 and
-                        abs(dbc.decode(0x351, f[3])["ccl_a"] - 50.0) < 0.05, timeout)
+    """Wait until CCL and CVL reached their targets (the start-up ramps are over: CVL starts at
+    the pack voltage while CCL is 0 and rises at limits.cvl_slew_mv_per_s)."""
+    def done(f):
+        if f[1] != 0x351:
+            return False
+        d = dbc.decode(0x351, f[3])
+        return abs(d["ccl_a"] - 50.0) < 0.05 and abs(d["cvl_v"] - 55.2) < 0.05
+    return cap.wait_for(done, timeout)
 
 
 def check_periods(frames, dbc, stalls, res):
