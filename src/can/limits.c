@@ -364,8 +364,9 @@ static void compute_cvl(const struct cfg_limits *cfg, const struct view *v, cons
         double up = st->cvl_v + cfg->cvl_slew_mv_per_s * (double)dt_ms / 1e6;
         cvl = up < target ? up : target;
     }
-    if (blocked && v->pack_v > 0 && cvl > floor_tenth(v->pack_v))
-        cvl = floor_tenth(v->pack_v);
+    double at_pack = floor_tenth(v->pack_v) > 0.1 ? floor_tenth(v->pack_v) : 0.1; /* CVL > 0 */
+    if (blocked && v->pack_v > 0 && cvl > at_pack)
+        cvl = at_pack;
     else
         blocked = NULL; /* already at or below the pack voltage */
     st->cvl_v = cvl;
