@@ -106,9 +106,10 @@ void alarms_evaluate(const struct cfg_alarms *cfg, const struct bmsgw_system *sy
 /*
  * A fault of string st that stops it (spec "Safety invariants" 7): fault status, or a fault
  * event at most ALARMS_EVENT_ACTIVE_S old on the BMS's clock with no recovery event after it.
- * Returns 0 (none), 1 (blocks charging) or 2 (blocks charging and discharging: fault status,
- * or an under-voltage, discharge over-current or load switch fault); *event gets the event id
- * (0 for the status).
+ * Returns 0 (none), 1 (blocks charging: over-voltage, charge or regeneration over-current,
+ * charger switch, low-temperature charging) or 2 (blocks both: under-voltage, over-temperature,
+ * discharge over-current, low temperature, load or single-port switch, fully discharged, or
+ * the fault status without such a recent event); *event gets the event id (0 for the status).
  */
 int alarms_string_fault(const struct bmsgw_string *st, unsigned *event);
 

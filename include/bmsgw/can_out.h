@@ -19,7 +19,8 @@
  *
  *   normal  fresh data and valid limits: the controller's limits; an operator block forces
  *           CCL or DCL to 0 at once.
- *   silent  stale, can.on_stale = "silence": nothing is sent.
+ *   silent  stale (no string fresh at this moment, or no valid limits), can.on_stale =
+ *           "silence": nothing is sent.
  *   block   stale, can.on_stale = "block": CCL = DCL = 0, CVL = min(last CVL sent, last fresh
  *           pack voltage) (block mode never raises CVL), the general alarm, every string
  *           counted offline and blocking; the measurement frames are withheld.

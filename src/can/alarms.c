@@ -217,34 +217,53 @@ static uint32_t event_age_s(const struct bmsgw_string *st, const struct bmsgw_bm
     return ((st->lifetime_s & 0xFFFFFFu) - e->timestamp_s) & 0xFFFFFFu;
 }
 
-/* Faults that also forbid discharging: under-voltage, discharge over-current, load switch. */
+/* Faults that also forbid discharging: under-voltage, over-temperature, discharge
+ * over-current, low temperature, load and single-port switch errors, fully discharged. Over-
+ * voltage, charge and regeneration over-current, charger switch and low-temperature charging
+ * stop charging only (discharging relieves them). */
 static bool discharge_side_fault(unsigned id)
 {
-    return id == 0x02 || id == 0x05 || id == 0x0C;
+    switch (id) {
+    case 0x02:
+    case 0x04:
+    case 0x05:
+    case 0x0A:
+    case 0x0C:
+    case 0x0D:
+    case 0x31:
+        return true;
+    default:
+        return false;
+    }
 }
 
-/* Information events that end a fault ("recovered from ..."). */
+/* A recovery event ("Recovered from ...") ends the faults before it. */
 static bool recovery_event(unsigned id)
 {
     return id >= 0x73 && id <= 0x7B;
 }
 
-int alarms_string_fault(const struct bmsgw_string *st, unsigned *event)
+/* The newest fault event at most ALARMS_EVENT_ACTIVE_S old with no recovery after it, or 0. */
+static unsigned recent_fault_event(const struct bmsgw_string *st)
 {
-    *event = 0;
-    if (st->status == BMSGW_STATUS_FAULT)
-        return 2;
     unsigned n = st->event_count < BMSGW_EVENTS_MAX ? st->event_count : BMSGW_EVENTS_MAX;
     for (unsigned i = 0; i < n; i++) { /* newest first */
         const struct bmsgw_bms_event *e = &st->events[i];
         if (event_age_s(st, e) > ALARMS_EVENT_ACTIVE_S || recovery_event(e->id))
             return 0;
-        if (strcmp(tinybms_event_severity(e->id), "fault") == 0) {
-            *event = e->id;
-            return discharge_side_fault(e->id) ? 2 : 1;
-        }
+        if (strcmp(tinybms_event_severity(e->id), "fault") == 0)
+            return e->id;
     }
     return 0;
+}
+
+int alarms_string_fault(const struct bmsgw_string *st, unsigned *event)
+{
+    *event = recent_fault_event(st);
+    if (*event)
+        return discharge_side_fault(*event) ? 2 : 1;
+    /* fault status without a recent event that says which side: stop both */
+    return st->status == BMSGW_STATUS_FAULT ? 2 : 0;
 }
 
 /* A fault (alarms_string_fault), or a recent warning event. */

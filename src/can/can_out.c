@@ -115,7 +115,9 @@ void can_out_decide(const struct bmsgw_config *cfg, const struct bmsgw_system *s
     out->lim = sys->limits;
     out->al = sys->alarms;
     out->agg = sys->agg;
-    if (!bmsgw_system_is_stale(sys, now_ms, stale_ms) && sys->limits.valid && v > 0) {
+    /* stale = no string is fresh: a string gone stale among fresh ones is left out of the
+     * limits and counted offline, the others go on (its data is never used) */
+    if (sys->limits.valid && v > 0) {
         out->mode = CAN_OUT_NORMAL;
         st->fresh_pack_v = v;
     } else {

@@ -298,6 +298,36 @@ static void test_bms_fault(void **state)
     free(s);
 }
 
+/* Which side a fault stops (spec "Safety invariants" 7): the event says, else both. */
+static void test_fault_sides(void **state)
+{
+    (void)state;
+    struct bmsgw_system *s = sysgen_new(1, 16, 2, 3300, 250, NOW);
+    struct bmsgw_string *str = &s->strings[0];
+    unsigned id;
+    str->status = BMSGW_STATUS_FAULT;
+    assert_int_equal(alarms_string_fault(str, &id), 2); /* no event: both */
+    assert_int_equal(id, 0);
+    str->lifetime_s = 1000;
+    str->event_count = 1;
+    static const struct {
+        uint8_t id;
+        int side;
+    } cases[] = { { 0x03, 1 }, { 0x06, 1 }, { 0x07, 1 }, { 0x0B, 1 }, { 0x02, 2 },
+                  { 0x04, 2 }, { 0x05, 2 }, { 0x0A, 2 }, { 0x0C, 2 }, { 0x0D, 2 } };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        str->events[0] = (struct bmsgw_bms_event){ .timestamp_s = 990, .id = cases[i].id };
+        str->status = BMSGW_STATUS_FAULT;
+        assert_int_equal(alarms_string_fault(str, &id), cases[i].side);
+        assert_int_equal(id, cases[i].id);
+        str->status = BMSGW_STATUS_IDLE; /* the event alone, 10 s old */
+        assert_int_equal(alarms_string_fault(str, &id), cases[i].side);
+    }
+    str->events[0] = (struct bmsgw_bms_event){ .timestamp_s = 990, .id = 0x76 }; /* recovered */
+    assert_int_equal(alarms_string_fault(str, &id), 0);
+    free(s);
+}
+
 /* A value hovering around a threshold does not flap; it clears only past the hysteresis. */
 static void test_hysteresis(void **state)
 {
@@ -401,6 +431,7 @@ int main(void)
         cmocka_unit_test_setup(test_absent_sensors_ignored, setup),
         cmocka_unit_test_setup(test_currents, setup),
         cmocka_unit_test_setup(test_bms_fault, setup),
+        cmocka_unit_test_setup(test_fault_sides, setup),
         cmocka_unit_test_setup(test_hysteresis, setup),
         cmocka_unit_test_setup(test_worst_string_wins, setup),
         cmocka_unit_test_setup(test_no_fresh_string_keeps_levels, setup),
