@@ -85,6 +85,32 @@ static int sensor_index(struct ctl *c, const char *arg, unsigned *idx)
     return 0;
 }
 
+/* set reg <n> <raw>: a settings register as the BMS's own front end would write it (register
+ * 300..343, its raw value: negative for the signed ones), checked against the register table. */
+static int set_reg(struct ctl *c)
+{
+    struct tinybms_sim *s = c->s;
+    double n, v;
+    char why[128];
+    if (!num(c->argv[2], BMSGW_SETTINGS_FIRST, BMSGW_SETTINGS_FIRST + BMSGW_SETTINGS_COUNT - 1,
+             &n) ||
+        n != floor(n))
+        return say(c, -EINVAL, "error: set reg <n> <value>: register must be %d..%d",
+                   BMSGW_SETTINGS_FIRST, BMSGW_SETTINGS_FIRST + BMSGW_SETTINGS_COUNT - 1);
+    if (!num(c->argv[3], -32768, 65535, &v) || v != floor(v))
+        return bad(c, "set reg <n> <value>: value must be an integer -32768..65535 (raw)");
+    uint16_t raw = (uint16_t)(int32_t)v, addr = (uint16_t)n;
+    if (tinybms_setting_check(&s->regs[BMSGW_SETTINGS_FIRST], addr, raw, why, sizeof(why)) != 0)
+        return say(c, -EINVAL, "error: set reg %u %g: %s", addr, v, why);
+    bool ignore = s->io.ignore_writes; /* a fault of the wire, not of this command */
+    s->io.ignore_writes = false;
+    int rc = tinybms_sim_write(s, addr, &raw, 1);
+    s->io.ignore_writes = ignore;
+    if (rc)
+        return say(c, rc, "error: set reg %u: not writable", addr);
+    return 0;
+}
+
 static int cmd_set(struct ctl *c)
 {
     struct tinybms_sim *s = c->s;
@@ -92,8 +118,11 @@ static int cmd_set(struct ctl *c)
     double v;
     unsigned i;
     if (!what)
-        return bad(c, "set what? current, soc, cell, temp or status");
-    if (strcmp(what, "current") == 0) {
+        return bad(c, "set what? current, soc, cell, temp, status or reg");
+    if (strcmp(what, "reg") == 0) {
+        if (set_reg(c))
+            return -EINVAL;
+    } else if (strcmp(what, "current") == 0) {
         if (!num(c->argv[2], -2000, 2000, &v))
             return bad(c, "set current <A> (-2000..2000, + = charging)");
         s->load = SIM_LOAD_CONSTANT;
@@ -122,7 +151,7 @@ static int cmd_set(struct ctl *c)
             return bad(c, "set status fault|normal");
         s->forced_fault = fault;
     } else {
-        return bad(c, "set what? current, soc, cell, temp or status");
+        return bad(c, "set what? current, soc, cell, temp, status or reg");
     }
     tinybms_sim_step(s, 0);
     return ok(c);
@@ -315,9 +344,9 @@ static int cmd_help(struct ctl *c)
     return say(c, 0,
                "commands: get | set current <A> | set soc <pct> | set cell <n> <mV> | release "
                "cell <n> | set temp <n> <degC> | unplug temp <n> | plug temp <n> | set status "
-               "fault|normal | load random|off | event <id> | sleep | fault noreply on|off | fault "
-               "crc <p> | fault garbage on|off | fault delay <ms> | fault vanish <s> | fault "
-               "ignore-writes on|off");
+               "fault|normal | set reg <300..343> <raw> | load random|off | event <id> | sleep | "
+               "fault noreply on|off | fault crc <p> | fault garbage on|off | fault delay <ms> | "
+               "fault vanish <s> | fault ignore-writes on|off");
 }
 
 static int cmd_sleep(struct ctl *c)

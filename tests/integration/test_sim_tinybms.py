@@ -128,6 +128,19 @@ class Registers(SimTest):
         self.line.transact(write_request(315, [9999]), 8)  # out of range: not taken
         self.assertEqual(registers(self.line.transact(read_request(315, 1), 7)), [3600])
 
+    def test_set_reg_from_the_control_socket(self):
+        self.sim.ctl.ok("set reg 315 4200")  # as the BMS's own front end would set it
+        self.assertEqual(registers(self.line.transact(read_request(315, 1), 7)), [4200])
+        self.sim.ctl.ok("set reg 320 -10")  # signed: the low-temperature charge cutoff
+        self.assertEqual(self.sim.ctl.get()["settings"]["low_temp_charger_cutoff_c"], -10)
+        for line, says in (("set reg 315 9000", "must be 1200..4500 mV (got 9000)"),
+                           ("set reg 299 1", "register must be 300..343"),
+                           ("set reg 315 3.5", "value must be an integer")):
+            answer = self.sim.ctl.cmd(line)
+            self.assertTrue(answer.startswith("error"), (line, answer))
+            self.assertIn(says, answer, line)
+        self.assertEqual(registers(self.line.transact(read_request(315, 1), 7)), [4200])
+
 
 class WireFaults(SimTest):
     def test_noreply(self):
