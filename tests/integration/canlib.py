@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bmsgwtest  # noqa: E402
@@ -170,13 +171,14 @@ class Dbc:
 class Sim:
     """bmsgw-sim tinybms on a PTY, driven through its control socket."""
 
-    def __init__(self, build, folder, device, seed=1):
-        self.sock_path = os.path.join(folder, "sim.sock")
+    def __init__(self, build, folder, device, seed=1, name="sim"):
+        """name: of its control socket and log in folder (several simulators, one folder)."""
+        self.sock_path = os.path.join(folder, f"{name}.sock")
         self.device = device
         for p in (device, self.sock_path):
             if os.path.lexists(p):
                 os.unlink(p)
-        self.log = open(os.path.join(folder, "sim.log"), "a")
+        self.log = open(os.path.join(folder, f"{name}.log"), "a")
         self.proc = subprocess.Popen(
             [os.path.join(build, "src", "bmsgw-sim"), "tinybms", "--device", device, "--control",
              self.sock_path, "--seed", str(seed)], stdout=self.log, stderr=subprocess.STDOUT)
@@ -259,9 +261,28 @@ class Daemon(bmsgwtest.Daemon):
         return rc
 
 
-def gateway_config(folder, device, extra=""):
+def gateway_config(folder, device, extra="", devices=None, bms_keys="", can_keys="",
+                   http_port=None):
+    """The test daemon's configuration: one string on device (or one per entry of devices,
+    named s1, s2, ...); bms_keys / can_keys are more keys of those groups, extra whole other
+    groups; http_port serves the REST API on 127.0.0.1 (the token file in folder)."""
+    if devices is None:
+        ports = f'{{ name = "house"; device = "{device}"; }}'
+    else:
+        ports = ", ".join(f'{{ name = "s{i + 1}"; device = "{d}"; }}'
+                          for i, d in enumerate(devices))
+    source = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    http = ('http = { enabled = false; };\n' if http_port is None else
+            f'http = {{ bind = "127.0.0.1"; port = {http_port}; '
+            f'api_token_file = "{folder}/api-token"; web_root = "{source}/web"; }};\n')
     return (f'state_dir = "{folder}";\n'
-            f'bms = {{ ports = ( {{ name = "house"; device = "{device}"; }} ); }};\n'
-            'can = { interface = "vcan0"; };\n'
-            'http = { enabled = false; };\nws = { enabled = false; };\n'
+            f'bms = {{ ports = ( {ports} ); {bms_keys} }};\n'
+            f'can = {{ interface = "vcan0"; {can_keys} }};\n'
+            + http + 'ws = { enabled = false; };\n'
             'modbus_tcp = { enabled = false; };\n' + extra)
+
+
+def http_get_json(port, path, timeout=10):
+    """GET http://127.0.0.1:port/path as JSON (the daemon's REST API; reads need no token)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as r:
+        return json.loads(r.read().decode())
