@@ -14,12 +14,13 @@
  * The service "can" sends the frames of victron.h on can.interface, each at its period, spread
  * over the shortest period; 0x351 and 0x35A go out at once (at most one per
  * CAN_SCHED_MIN_GAP_MS) when a limit drops or an alarm or warning is raised. It never blocks: a
- * frame the kernel refuses (ENOBUFS, EAGAIN) is dropped and counted. On stale data (or limits
- * that are not valid) can.on_stale applies: "silence" sends nothing; "block" sends 0x351 with
- * CCL = DCL = 0 and CVL = the last fresh pack voltage, 0x35A with the general alarm, 0x372 with
- * every string offline, and the identity frames, but withholds the measurement frames (0x355,
+ * frame the kernel refuses (ENOBUFS, EAGAIN) is dropped and counted. What is sent is decided
+ * by can_out.h: on stale data (no string fresh, or limits that are not valid) can.on_stale
+ * applies: "silence" sends nothing; "block" sends 0x351 with CCL = DCL = 0 and CVL =
+ * min(last CVL sent, last fresh pack voltage), 0x35A with the general alarm, 0x372 with every
+ * string offline, and the identity frames, but withholds the measurement frames (0x355,
  * 0x356, 0x373-0x378) rather than send frozen values. Operator blocks (control.h) force CCL or
- * DCL to 0 at once. A missing interface, a kernel without CAN or a bus-off leave the service
+ * DCL to 0 at once; a 0x351 with CCL 0 always has CVL at most the pack voltage. A missing interface, a kernel without CAN or a bus-off leave the service
  * degraded and retrying with backoff (can.restart_min_ms .. restart_max_ms); the daemon goes on.
  * Health goes to snapshot_set_can_health(), frames to BUS_CAN, state changes to BUS_EVENT as
  * {"type":"can_state","interface":...,"link":...,"bus":...,"detail":...}.
