@@ -86,6 +86,9 @@ class CheckConfig(unittest.TestCase):
             "duplicate-device.conf": ":5: bms.ports[1].device:",
             "float-above-charge.conf": ":4: limits.cell_float_mv:",
             "pylon-manufacturer.conf": ":3: can.manufacturer:",
+            "lg-family.conf": ":3: can.battery_family: \"LG-RESU\" contains LG",
+            "cutoff-below-charge.conf": ":3: alarms.cell_high_mv: 3480 mV is below",
+            "too-many-cells.conf": ":3: bms.ports[0].cells:",
             "bad-enum.conf": ":3: can.on_stale: must be one of silence, block",
             "unknown-group.conf": ":2: mqtt: unknown key",
         }
