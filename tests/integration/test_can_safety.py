@@ -49,6 +49,9 @@ CAP_V = CELLS * (3.650 - 0.050)
 # 0x351); the measured stalls of the run are added on top
 SLACK_S = 0.6
 LATENCY_S = 0.5  # sample-to-frame delay allowed in the rate checks
+# the controller integrates the time between two samples (up to LIMITS_MAX_STEP_MS) in one step:
+# a sample delayed by a loaded host brings up to that much ramp into one frame
+MAX_STEP_S = 2.0
 GIVE_UP = 60
 BMS_KEYS = (f"poll_interval_ms = {int(POLL_S * 1000)}; stale_after_ms = {int(STALE_S * 1000)}; "
             f"slow_interval_ms = {int(SLOW_S * 1000)}; settings_interval_ms = 5000; "
@@ -130,7 +133,7 @@ def check_invariants(r):
             if v is None or d["cvl_v"] > v + 0.011:
                 bad["ccl 0 with cvl above V"].append((round(f[0] - r.t_start, 3), d, v))
         if prev:
-            dt = f[0] - prev[0] + LATENCY_S + r.stalls.stalled(prev[0], f[0])
+            dt = f[0] - prev[0] + max(LATENCY_S + r.stalls.stalled(prev[0], f[0]), MAX_STEP_S)
             p = r.d(prev)
             for key, rate, name in (("cvl_v", SLEW_V_S, "cvl rise"), ("ccl_a", RAMP_A_S,
                                     "ccl rise"), ("dcl_a", RAMP_A_S, "dcl rise")):
