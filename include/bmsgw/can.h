@@ -20,9 +20,10 @@
  * min(last CVL sent, last fresh pack voltage), 0x35A with the general alarm, 0x372 with every
  * string offline, and the identity frames, but withholds the measurement frames (0x355,
  * 0x356, 0x373-0x378) rather than send frozen values. Operator blocks (control.h) force CCL or
- * DCL to 0 at once; a 0x351 with CCL 0 always has CVL at most the pack voltage. A missing interface, a kernel without CAN or a bus-off leave the service
- * degraded and retrying with backoff (can.restart_min_ms .. restart_max_ms); the daemon goes on.
- * Health goes to snapshot_set_can_health(), frames to BUS_CAN, state changes to BUS_EVENT as
+ * DCL to 0 at once; a 0x351 with CCL 0 always has CVL at most the pack voltage. A missing
+ * interface, a kernel without CAN or a bus-off leave the service degraded and retrying with backoff
+ * (can.restart_min_ms .. restart_max_ms); the daemon goes on. Health goes to
+ * snapshot_set_can_health(), frames to BUS_CAN, state changes to BUS_EVENT as
  * {"type":"can_state","interface":...,"link":...,"bus":...,"detail":...}.
  */
 
