@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "bmsgw/aggregate.h"
 #include "bmsgw/config_store.h"
 #include "bmsgw/control.h"
 
