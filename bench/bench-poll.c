@@ -25,6 +25,7 @@
 #include "bmsgw/bus.h"
 #include "bmsgw/clock.h"
 #include "bmsgw/cmdq.h"
+#include "bmsgw/battery_stages.h"
 #include "bmsgw/compose.h"
 #include "bmsgw/config_store.h"
 #include "bmsgw/control.h"
@@ -236,6 +237,7 @@ static int start_service(struct bench *b)
     a->services = &b->reg;
     a->bms_cmdq[0] = cmdq_new(4);
     composer_init(&b->comp, a->config, a->control);
+    battery_stages_register(&b->comp);
     snapshot_set_composer(a->snap, composer_run, &b->comp);
     b->sub = bus_subscribe(a->bus, BUS_UART, 65536, NULL, NULL);
     log_open(LOG_TARGET_STDERR, LOG_ERR);

@@ -16,6 +16,7 @@
 
 #include "bmsgw-build.h"
 #include "bmsgw/app.h"
+#include "bmsgw/battery_stages.h"
 #include "bmsgw/bus.h"
 #include "bmsgw/clock.h"
 #include "bmsgw/cmdq.h"
@@ -191,6 +192,9 @@ static int app_create(struct daemon *d, const struct bmsgw_config *cfg)
         if (!(a->bms_cmdq[i] = cmdq_new(8)))
             return -ENOMEM;
     composer_init(&d->composer, a->config, a->control);
+    int rc = battery_stages_register(&d->composer);
+    if (rc < 0)
+        return rc;
     snapshot_set_composer(a->snap, composer_run, &d->composer);
     seed_snapshot(a->snap, cfg);
     return 0;

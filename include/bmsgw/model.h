@@ -331,8 +331,4 @@ int64_t bmsgw_system_age_ms(const struct bmsgw_system *sys, int64_t now_ms);
  * stale_after_ms). */
 bool bmsgw_system_is_stale(const struct bmsgw_system *sys, int64_t now_ms, int stale_after_ms);
 
-/* Recompute sys->agg from the strings and the flat arrays (pure). Strings whose newest sample is
- * older than stale_after_ms at now_ms are counted offline. */
-void bmsgw_system_aggregate(struct bmsgw_system *sys, int64_t now_ms, int stale_after_ms);
-
 #endif

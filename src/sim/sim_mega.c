@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bmsgw/battery_stages.h"
 #include "bmsgw/config.h"
 #include "bmsgw/sim_devices.h"
 
@@ -139,6 +140,11 @@ int sim_mega_init(struct sim_mega *m, const struct sim_mega_params *p, int64_t n
         return rc;
     }
     composer_init(&m->composer, NULL, m->control);
+    rc = battery_stages_register(&m->composer);
+    if (rc) {
+        sim_mega_free(m);
+        return rc;
+    }
     publish(m, now_ms);
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bmsgw/aggregate.h"
 #include "bmsgw/clock.h"
 #include "bmsgw/config_store.h"
 #include "bmsgw/control.h"

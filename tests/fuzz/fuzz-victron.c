@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bmsgw/aggregate.h"
 #include "bmsgw/alarms.h"
 #include "bmsgw/can.h"
 #include "bmsgw/limits.h"

@@ -31,6 +31,7 @@
 #include "bmsgw/bus.h"
 #include "bmsgw/clock.h"
 #include "bmsgw/cmdq.h"
+#include "bmsgw/battery_stages.h"
 #include "bmsgw/compose.h"
 #include "bmsgw/config_store.h"
 #include "bmsgw/control.h"
@@ -281,6 +282,7 @@ static int setup(struct harness *h, const char *path)
     for (int i = 0; i < cfg->bms.port_count; i++)
         h->app.bms_cmdq[i] = cmdq_new(8);
     composer_init(&h->composer, h->app.config, h->app.control);
+    battery_stages_register(&h->composer);
     snapshot_set_composer(h->app.snap, composer_run, &h->composer);
     h->sub = bus_subscribe(h->app.bus, BUS_UART | BUS_EVENT, 16384, NULL, NULL);
     h->events = json_array();

@@ -23,6 +23,7 @@
 #include "bmsgw/bus.h"
 #include "bmsgw/clock.h"
 #include "bmsgw/cmdq.h"
+#include "bmsgw/battery_stages.h"
 #include "bmsgw/compose.h"
 #include "bmsgw/config_store.h"
 #include "bmsgw/control.h"
@@ -129,6 +130,7 @@ static void test_two_strings(void **state)
     app.bms_cmdq[0] = cmdq_new(4);
     app.bms_cmdq[1] = cmdq_new(4);
     composer_init(&comp, app.config, app.control);
+    battery_stages_register(&comp);
     snapshot_set_composer(app.snap, composer_run, &comp);
     struct bus_sub *sub = bus_subscribe(app.bus, BUS_EVENT | BUS_UART, 8192, NULL, NULL);
     log_open(LOG_TARGET_STDERR, LOG_ERR);

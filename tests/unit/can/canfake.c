@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "bmsgw/battery_stages.h"
 #include "bmsgw/bus.h"
 #include "bmsgw/clock.h"
 #include "bmsgw/config_store.h"
@@ -145,6 +146,7 @@ struct fx *fx_new(void (*tune)(struct bmsgw_config *))
     x->app.bus = bus_new();
     x->app.control = control_new();
     composer_init(&x->comp, x->app.config, x->app.control);
+    battery_stages_register(&x->comp);
     snapshot_set_composer(x->app.snap, composer_run, &x->comp);
     x->tmpl = sysgen_new(1, 16, 2, 3300, 250, 1);
     service_init(&x->svc, &can_service_ops, &x->app);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bmsgw/aggregate.h"
 #include "bmsgw/victron.h"
 #include "sysgen.h"
 

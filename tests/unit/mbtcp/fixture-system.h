@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bmsgw/aggregate.h"
 #include "bmsgw/mbmap.h"
 #include "bmsgw/model.h"
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bmsgw/aggregate.h"
 #include "bmsgw/config_store.h"
 #include "bmsgw/control.h"
 #include "bmsgw/mbmap_maps.h"

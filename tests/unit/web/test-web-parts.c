@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test-web-parts.c — token file, rate limiter, static paths, /proc parsing, history, Prometheus. */
+/* test-web-parts.c — token file, rate limiter, static paths, /proc parsing, Prometheus. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bmsgw/aggregate.h"
 #include "bmsgw/auth.h"
-#include "bmsgw/history.h"
 #include "bmsgw/http_static.h"
 #include "bmsgw/ratelimit.h"
 #include "bmsgw/sysinfo.h"
@@ -135,49 +135,6 @@ static void test_proc_stat_parse(void **state)
     assert_true(p.rss_bytes > 0 && p.threads >= 1);
 }
 
-static void test_history_ring(void **state)
-{
-    (void)state;
-    struct history *h = history_new(3);
-    struct history_sample s = { 0 };
-    for (int i = 1; i <= 5; i++) {
-        s.t_ms = i * 10000;
-        s.soc_pct = (float)(i * 10);
-        s.pack_v = i == 4 ? NAN : 13.25f;
-        history_add(h, &s);
-    }
-    assert_int_equal(history_count(h), 3);
-    json_t *j = history_to_json(h, 0);
-    json_t *t = json_object_get(j, "t_ms"), *soc = json_object_get(j, "soc_pct");
-    assert_int_equal(json_array_size(t), 3);
-    assert_int_equal(json_integer_value(json_array_get(t, 0)), 30000); /* oldest kept first */
-    assert_float_equal(json_real_value(json_array_get(soc, 2)), 50.0, 1e-6);
-    assert_true(json_is_null(json_array_get(json_object_get(j, "pack_voltage_v"), 1)));
-    assert_int_equal(json_integer_value(json_object_get(j, "interval_s")), 10);
-    json_decref(j);
-    j = history_to_json(h, 45000);
-    assert_int_equal(json_array_size(json_object_get(j, "t_ms")), 1);
-    json_decref(j);
-    history_free(h);
-}
-
-static void test_history_sample_stale_is_nan(void **state)
-{
-    (void)state;
-    struct bmsgw_system *sys = calloc(1, sizeof(*sys));
-    struct history_sample s;
-    sys->agg.soc_pct = 77;
-    sys->agg.strings_online = 1;
-    sys->agg.min_cell.string = -1;
-    history_sample_from_system(sys, false, 5, &s);
-    assert_true(isnan(s.soc_pct));
-    assert_true(isnan(s.ccl_a));
-    history_sample_from_system(sys, true, 5, &s);
-    assert_float_equal(s.soc_pct, 77, 1e-6);
-    assert_true(isnan(s.min_cell_mv)); /* no cell known */
-    free(sys);
-}
-
 static void test_prometheus_text(void **state)
 {
     (void)state;
@@ -220,8 +177,6 @@ int main(void)
         cmocka_unit_test(test_ratelimit),
         cmocka_unit_test(test_static_paths),
         cmocka_unit_test(test_proc_stat_parse),
-        cmocka_unit_test(test_history_ring),
-        cmocka_unit_test(test_history_sample_stale_is_nan),
         cmocka_unit_test(test_prometheus_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

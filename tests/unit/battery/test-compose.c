@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bmsgw/battery_stages.h"
 #include "bmsgw/compose.h"
 #include "bmsgw/config_store.h"
 #include "bmsgw/control.h"
@@ -36,6 +37,7 @@ static int setup(void **state)
     f->tmpl = sysgen_new(1, 16, 2, 3300, 250, 1000);
     f->out = calloc(1, sizeof(*f->out));
     composer_init(&f->comp, f->store, f->control);
+    battery_stages_register(&f->comp);
     snapshot_set_composer(f->snap, composer_run, &f->comp);
     *state = f;
     return 0;

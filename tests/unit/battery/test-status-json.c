@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bmsgw/aggregate.h"
 #include "bmsgw/status_json.h"
 
 #define NOW 1000000

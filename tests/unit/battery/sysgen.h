@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* sysgen.h — battery systems for the CAN-area tests: uniform, from the physics, random. */
+/* sysgen.h — battery systems for the battery and CAN tests: uniform, from the physics, random. */
 #ifndef BMSGW_TEST_SYSGEN_H
 #define BMSGW_TEST_SYSGEN_H
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bmsgw/can_out.h"
+#include "bmsgw/battery_stages.h"
 #include "bmsgw/compose.h"
 #include "bmsgw/control.h"
 #include "bmsgw/victron.h"
@@ -47,6 +48,7 @@ static void rig_init(struct rig *g, struct bmsgw_system *sys, uint64_t seed)
     g->sys = sys;
     g->ctl = control_new();
     composer_init(&g->comp, NULL, g->ctl);
+    battery_stages_register(&g->comp);
     can_out_init(&g->st);
     oracle_run_init(&g->run, seed);
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bmsgw/battery_stages.h"
 #include "bmsgw/compose.h"
 #include "bmsgw/config.h"
 #include "bmsgw/victron.h"
@@ -32,6 +33,7 @@ static struct rig *rig_new(unsigned strings, unsigned cells, uint16_t mv, int16_
 {
     struct rig *r = calloc(1, sizeof(*r));
     composer_init(&r->comp, NULL, NULL);
+    battery_stages_register(&r->comp);
     config_defaults(&r->comp.cfg);
     r->sys = sysgen_new(strings, cells, 2, mv, dc, 0);
     r->now = 100000;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* sysgen.c — battery systems for the CAN-area tests. */
+/* sysgen.c — battery systems for the battery and CAN-area tests. */
 #include "sysgen.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "bmsgw/aggregate.h"
 
 #define STALE_MS 3000
 
