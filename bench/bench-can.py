@@ -22,6 +22,7 @@ import time
 BUILD, SOURCE = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 sys.path.insert(0, os.path.join(SOURCE, "tests", "integration"))
 import canlib  # noqa: E402
+from bmsgwtest import Daemon, TinyBMS, config  # noqa: E402
 
 SECONDS = int(sys.argv[sys.argv.index("--seconds") + 1]) if "--seconds" in sys.argv else 60
 BASELINE_ID = 0x123
@@ -44,7 +45,7 @@ def latency(cap, dbc, sim, n):
     for i in range(n):
         amps = 5.0 if i % 2 == 0 else 7.5
         t0 = time.time()
-        sim.cmd(f"set current {amps}")
+        sim.ctl.ok(f"set current {amps}")
         f = cap.wait_for(lambda fr: fr[1] == 0x356 and
                          abs(dbc.decode(0x356, fr[3])["current_a"] - amps) < 0.05, 5, since=t0)
         if f:
@@ -58,8 +59,9 @@ def inside(out):
     device = os.path.join(folder, "tinybms")
     dbc = canlib.Dbc(os.path.join(SOURCE, "docs", "victron-bms.dbc"))
     cap = canlib.Capture()
-    sim = canlib.Sim(BUILD, folder, device)
-    daemon = canlib.Daemon(BUILD, folder, canlib.gateway_config(folder, device), timeout=60)
+    sim = TinyBMS(BUILD, folder, device, ("--seed", "1"))
+    daemon = Daemon(BUILD, folder, config(folder, [("house", device)], can='interface = "vcan0";'),
+                    ready=60)
     res = {}
     try:
         if not cap.wait_for(lambda f: f[1] == 0x351, 120):

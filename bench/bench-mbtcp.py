@@ -13,11 +13,13 @@ import os
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "integration"))
+from bmsgwtest import free_ports, wait_port  # noqa: E402
 
 BUILD = sys.argv[1]
 SECONDS = float(sys.argv[sys.argv.index("--seconds") + 1]) if "--seconds" in sys.argv else 5.0
@@ -28,29 +30,6 @@ BMSGW = os.path.join(BUILD, "src", "bmsgw")
 POINTS = (1, 8, 64)
 IDLE_STEPS = (0, 250, 500, 750, 992)  # max_connections 1000, 8 of them busy
 P99_LIMIT_US = 2000
-
-
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
-def wait_port(port, proc, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"bench-mbtcp: a server exited ({proc.args[0]})")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"bench-mbtcp: nothing listens on {port}")
 
 
 def more_files():
@@ -128,7 +107,7 @@ def main():
                                    str(p_py)], folder, "pymodbus")
         ports = {"bmsgw": p_ours, "libmodbus": p_plain, "pymodbus": p_py}
         for name, port in ports.items():
-            wait_port(port, procs[name])
+            wait_port(port, 20, procs[name])
         results = {}
         for conns in POINTS:
             for name in ("bmsgw", "libmodbus", "pymodbus"):

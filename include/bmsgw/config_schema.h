@@ -70,7 +70,7 @@ const struct cfg_key *cfg_key_find(const struct cfg_key *keys, const char *name)
 int cfg_preset_int(int chemistry, unsigned preset_bit);
 const struct cfg_table *cfg_preset_table(int chemistry, unsigned preset_bit);
 
-/* Writers of the generated documentation (confdoc). */
+/* Writers of the generated documentation (bmsgw-docgen). */
 void cfg_write_conf(FILE *out);
 void cfg_write_man_keys(FILE *out);
 

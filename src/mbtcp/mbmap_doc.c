@@ -88,8 +88,8 @@ void mbmap_write_markdown(FILE *out)
 {
     fprintf(out, "<!-- SPDX-License-Identifier: MIT -->\n"
                  "# Modbus TCP register maps\n\n"
-                 "Generated from the map tables (`src/mbtcp/map_*.c`) by `scripts/update-mapdoc`;"
-                 " do not edit.\nAddresses are 0-based PDU addresses. A value is raw x scale "
+                 "Generated from the map tables (`src/mbtcp/map_*.c`) by `ninja -C build docs`; do"
+                 " not edit.\nAddresses are 0-based PDU addresses. A value is raw x scale "
                  "in the unit given. 32/64-bit values\nare sent high word first (`word_order = "
                  "\"abcd\"`) or low word first (`\"cdab\"`).\n");
     for (int k = 0; k < MBMAP_KIND_COUNT; k++) {

@@ -1,15 +1,21 @@
 # SPDX-License-Identifier: MIT
-"""What every integration test needs: free ports, readiness waits, stopping processes, a notify
-socket like systemd's, and the daemon run in the foreground (optionally under valgrind).
+"""What every integration test needs, in one place: free ports, readiness waits, a notify socket
+like systemd's, the one config builder, and the programs under test as child processes: the
+daemon (optionally under valgrind), bmsgw-sim tinybms with its control socket, the simulated
+Modbus TCP devices, bms-harness and a socat PTY pair.
 
-Only the Python standard library: the tests that import it also run inside user-mode Linux."""
+Only the Python standard library: the tests that import it also run inside the qemu guest
+(tests/vm/run-vm)."""
 import datetime
+import json
 import os
 import re
 import signal
 import socket
 import subprocess
+import tempfile
 import time
+import urllib.request
 
 # How long a test waits for something that must happen (a port, a log line, a state): a give-up
 # limit for a slow or busy machine, never what a test measures. What a test measures is judged by
@@ -20,6 +26,8 @@ VALGRIND_CMD = ["valgrind", "--leak-check=full", "--show-leak-kinds=definite,ind
                 "--errors-for-leak-kinds=definite,indirect,possible", "--error-exitcode=9",
                 "--track-fds=no", "-q"]
 
+
+# ---- ports and waits ------------------------------------------------------------------------
 
 def free_ports(n):
     """n distinct free TCP ports on loopback (bound, read back, released)."""
@@ -76,6 +84,94 @@ def stop_process(proc, timeout=GIVE_UP):
     return proc.returncode
 
 
+def http_get_json(port, path, timeout=10):
+    """GET http://127.0.0.1:port/path as JSON (the daemon's REST API; reads need no token)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as r:
+        return json.loads(r.read().decode())
+
+
+# ---- the configuration ----------------------------------------------------------------------
+
+def config(folder, ports=None, port_keys="", bms="", can=None, http=None, ws=None,
+           modbus_tcp=None, log_level=None, extra=""):
+    """A whole bmsgw.conf for a test in folder: state_dir folder/state (made here); bms.ports
+    from ports, [(name, device)] (default: one string "house" on a device that does not exist),
+    port_keys added to each port and bms to the bms group; can, http, ws and modbus_tcp are the
+    keys inside that group, or None for `{ enabled = false; }`; extra: whole other groups."""
+    state = os.path.join(folder, "state")
+    os.makedirs(state, exist_ok=True)
+    if ports is None:
+        ports = [("house", os.path.join(folder, "none"))]
+    port_text = ", ".join(f'{{ name = "{n}"; device = "{d}"; {port_keys}}}' for n, d in ports)
+    text = f'state_dir = "{state}";\n'
+    if log_level is not None:
+        text += f'log = {{ level = "{log_level}"; }};\n'
+    text += f"bms = {{ {bms} ports = ( {port_text} ); }};\n"
+    for group, keys in (("can", can), ("http", http), ("ws", ws), ("modbus_tcp", modbus_tcp)):
+        text += f"{group} = {{ {'enabled = false;' if keys is None else keys} }};\n"
+    return text + extra
+
+
+def rest_keys(folder, port):
+    """The http group's keys for the REST API on 127.0.0.1:port (token file in folder)."""
+    source = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return (f'bind = "127.0.0.1"; port = {port}; api_token_file = "{folder}/api-token"; '
+            f'web_root = "{source}/web";')
+
+
+# ---- child processes ------------------------------------------------------------------------
+
+class Child:
+    """A program under test; its output (stdout unless piped, and stderr) in folder/NAME.log, or
+    in an anonymous file when folder is None. stop() ends it and releases everything; close()
+    kills it if still running (for finally blocks). Both may be called more than once."""
+
+    def __init__(self, cmd, folder, name, log_mode="a", env=None, **popen):
+        if folder is None:
+            self.log_path, self.log = None, tempfile.TemporaryFile("w+")
+        else:
+            self.log_path = os.path.join(folder, name + ".log")
+            self.log = open(self.log_path, log_mode)
+        self._kept = None
+        popen.setdefault("stdout", self.log)
+        self.proc = subprocess.Popen(cmd, stderr=self.log, env=env, **popen)
+
+    def text(self):
+        """Its output so far."""
+        if self._kept is not None:
+            return self._kept
+        self.log.flush()
+        if self.log_path is None:
+            self.log.seek(0)
+            return self.log.read()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stop(self, timeout=GIVE_UP):
+        """SIGTERM (SIGKILL after timeout), release; returns the exit status."""
+        rc = stop_process(self.proc, timeout)
+        self.close()
+        return rc
+
+    def kill(self):
+        """SIGKILL, release."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.close()
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        if not self.log.closed:
+            self._kept = self.text()
+            self.log.close()
+        self._release()
+
+    def _release(self):
+        """What a kind of child holds besides its log."""
+
+
 class Notify:
     """A notify socket like systemd's that keeps every datagram, so a wait can look only at what
     came after a mark (a signal sent, a fault injected) and not at older messages."""
@@ -89,7 +185,17 @@ class Notify:
         self.seen = []
 
     def close(self):
+        """Keep what is still queued (a stopped daemon's last words), then close."""
+        if self.sock is None:
+            return
+        self.sock.setblocking(False)
+        try:
+            while True:
+                self.seen.append(self.sock.recv(4096).decode())
+        except OSError:
+            pass
         self.sock.close()
+        self.sock = None
         if os.path.exists(self.path):
             os.unlink(self.path)
 
@@ -105,7 +211,7 @@ class Notify:
                     return msg
             since = len(self.seen)
             left = deadline - time.monotonic()
-            if left <= 0:
+            if left <= 0 or self.sock is None:
                 raise AssertionError(f"no notification with {needle!r} within {timeout} s: "
                                      f"{self.seen}")
             self.sock.settimeout(left)
@@ -115,27 +221,37 @@ class Notify:
                 pass
 
 
-class Daemon:
-    """bmsgw -f -c CONFIG with a notify socket and its output in folder/daemon.log."""
+class Daemon(Child):
+    """bmsgw -f -c folder/bmsgw.conf (written from config_text) with a notify socket
+    (self.notify), its output in folder/daemon.log; under valgrind when asked. ready: wait that
+    long for READY=1. self.started is taken before the daemon can start anything."""
 
-    def __init__(self, build, folder, config, env_extra=None, valgrind=False):
+    def __init__(self, build, folder, config_text, env=None, valgrind=False, ready=None):
+        self.conf = os.path.join(folder, "bmsgw.conf")
+        self.write_config(config_text)
         self.notify = Notify(folder)
-        self.log_path = os.path.join(folder, "daemon.log")
-        env = dict(os.environ, NOTIFY_SOCKET=self.notify.path)
-        env.update(env_extra or {})
-        cmd = [os.path.join(build, "src", "bmsgw"), "-f", "-c", config]
-        if valgrind:
-            cmd = VALGRIND_CMD + cmd
-        self.log = open(self.log_path, "a")
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        env = dict(os.environ, **(env or {}), NOTIFY_SOCKET=self.notify.path)
+        cmd = [os.path.join(build, "src", "bmsgw"), "-f", "-c", self.conf]
+        self.started = time.monotonic()
+        super().__init__(VALGRIND_CMD + cmd if valgrind else cmd, folder, "daemon", env=env)
+        if ready is not None:
+            try:
+                self.notify.wait_for("READY=1", ready)
+            except AssertionError:
+                self.close()
+                raise
 
-    def text(self):
-        if not self.log.closed:
-            self.log.flush()
-        with open(self.log_path) as f:
-            return f.read()
+    def write_config(self, config_text):
+        """Rewrite the config file (a SIGHUP makes the daemon read it)."""
+        with open(self.conf, "w") as f:
+            f.write(config_text)
+
+    def _release(self):
+        self.notify.close()
 
     def wait_log(self, needle, timeout):
+        """Wait for needle in the log; fails with the log when it does not come or the daemon
+        exits first."""
         def found():
             if needle in self.text():
                 return True
@@ -148,6 +264,14 @@ class Daemon:
         except AssertionError as e:
             raise AssertionError(f"{e}\n{self.text()}") from None
 
+    def saw_log(self, needle, timeout):
+        """wait_log as True/False (for checks that record results instead of failing)."""
+        try:
+            self.wait_log(needle, timeout)
+            return True
+        except AssertionError:
+            return False
+
     def log_time(self, pattern):
         """The daemon's own time stamp (in seconds) of its first log line matching pattern (a
         regular expression searched in the message after the thread tag)."""
@@ -158,18 +282,174 @@ class Daemon:
                 return stamp.timestamp()
         raise AssertionError(f"no log line matching {pattern!r}:\n{self.text()}")
 
-    def stop(self, timeout=GIVE_UP):
-        """SIGTERM; returns (exit status, seconds it took as this process saw it)."""
-        t0 = time.monotonic()
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=timeout)
-        return rc, time.monotonic() - t0
+    def thread_cpu_s(self, name="can"):
+        """CPU seconds (user + system) of the daemon's thread with that name."""
+        task_dir = f"/proc/{self.proc.pid}/task"
+        for tid in os.listdir(task_dir):
+            with open(f"{task_dir}/{tid}/comm") as f:
+                if f.read().strip() != name:
+                    continue
+            return _cpu_s(f"{task_dir}/{tid}/stat")
+        return None
+
+    def process_cpu_s(self):
+        return _cpu_s(f"/proc/{self.proc.pid}/stat")
+
+
+def _cpu_s(stat_path):
+    with open(stat_path) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Control:
+    """The control socket of bmsgw-sim tinybms: one command a line, one answer a line."""
+
+    def __init__(self, path, proc=None, timeout=GIVE_UP):
+        def connect():
+            if proc is not None and proc.poll() is not None:
+                raise AssertionError(f"the simulator exited with {proc.returncode}")
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(path)
+                s.settimeout(GIVE_UP)
+                return s
+            except OSError:
+                s.close()
+                return None
+        self.sock = wait_until(f"control socket {path}", connect, timeout)
+        self.file = self.sock.makefile("rw")
+
+    def cmd(self, line):
+        """The answer to line, as it came."""
+        self.file.write(line + "\n")
+        self.file.flush()
+        return self.file.readline().strip()
+
+    def ok(self, line):
+        answer = self.cmd(line)
+        if answer != "ok":
+            raise AssertionError(f"simulator: {line!r}: {answer}")
+
+    def get(self):
+        return json.loads(self.cmd("get"))
 
     def close(self):
-        """Kill if still running, release the log and the socket (for finally blocks)."""
+        self.file.close()
+        self.sock.close()
+
+
+class TinyBMS(Child):
+    """bmsgw-sim tinybms on device (a PTY it makes, or a serial line it opens such as one end of
+    a PtyPair), driven through self.ctl (folder/NAME.sock); up once the control socket answers
+    and the device exists."""
+
+    def __init__(self, build, folder, device, args=(), name="sim"):
+        self.device = device
+        self.control_path = os.path.join(folder, name + ".sock")
+        self.ctl = None
+        self.own_pty = not os.path.exists(device)  # it makes a PTY and the link to it
+        cmd = [os.path.join(build, "src", "bmsgw-sim"), "tinybms", "--device", device,
+               "--control", self.control_path] + list(args)
+        super().__init__(cmd, folder, name)
+        try:
+            self.ctl = Control(self.control_path, self.proc)
+            wait_until(f"device {device}", lambda: os.path.exists(device), GIVE_UP)
+        except AssertionError:
+            self.close()
+            raise
+
+    def kill(self):
+        """SIGKILL, release, and remove what it can no longer remove itself (its PTY link and
+        control socket), so that a new simulator can take their place."""
+        super().kill()
+        for path in ([self.device] if self.own_pty else []) + [self.control_path]:
+            if os.path.lexists(path):
+                os.unlink(path)
+
+    def _release(self):
+        if self.ctl is not None:
+            self.ctl.close()
+            self.ctl = None
+
+
+class Device(Child):
+    """A simulated Modbus TCP device: bmsgw-sim MODE --bind 127.0.0.1 --port PORT ARGS, up once
+    it accepts on port; self.started before it was started, self.ready once it accepted."""
+
+    def __init__(self, build, mode, port, *args, folder=None):
+        self.started = time.monotonic()
+        cmd = [os.path.join(build, "src", "bmsgw-sim"), mode, "--bind", "127.0.0.1", "--port",
+               str(port)] + list(args)
+        super().__init__(cmd, folder, mode)
+        try:
+            wait_port(port, GIVE_UP, self.proc)
+        except AssertionError:
+            self.close()
+            raise
+        self.ready = time.monotonic()
+
+
+class Harness(Child):
+    """tests/integration/bms_harness.c: the real bms service with config_text, answering one
+    JSON line per command."""
+
+    def __init__(self, build, folder, config_text, name="harness"):
+        self.config = os.path.join(folder, name + ".conf")
+        with open(self.config, "w") as f:
+            f.write(config_text)
+        exe = os.path.join(build, "tests", "integration", "bms-harness")
+        super().__init__([exe, self.config], folder, name, log_mode="w", stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+        first = self.proc.stdout.readline().strip()
+        if first != "ready":
+            raise AssertionError(f"harness did not start: {first!r}\n{self.text()}")
+
+    def ask(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline()
+        if not answer:
+            raise AssertionError(f"harness died on {line!r}:\n{self.text()}")
+        return json.loads(answer)
+
+    def string(self, i=0):
+        return self.ask("snapshot")["strings"][i]
+
+    def wait_string(self, what, predicate, timeout, i=0):
+        return wait_until(what, lambda: (lambda s: s if predicate(s) else None)(self.string(i)),
+                          timeout)
+
+    def events(self):
+        return self.ask("events")
+
+    def stop(self, timeout=GIVE_UP):
+        """'quit' on its input; returns the exit status."""
         if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-        self.notify.close()
+            try:
+                self.proc.stdin.write("quit\n")
+                self.proc.stdin.flush()
+                self.proc.wait(timeout)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                pass
+        self.close()
+        return self.proc.returncode
+
+    def _release(self):
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            try:
+                pipe.close()
+            except BrokenPipeError:
+                pass
+
+
+class PtyPair(Child):
+    """socat PTY pair: two linked serial lines (A for the simulator, B for the gateway)."""
+
+    def __init__(self, folder, name="pair"):
+        self.a = os.path.join(folder, name + "-a")
+        self.b = os.path.join(folder, name + "-b")
+        super().__init__(["socat", "-d", "-d", f"pty,raw,echo=0,link={self.a}",
+                          f"pty,raw,echo=0,link={self.b}"], folder, name)
+        wait_until("socat's PTY pair", lambda: os.path.exists(self.a) and os.path.exists(self.b),
+                   GIVE_UP)

@@ -1,23 +1,13 @@
 # SPDX-License-Identifier: MIT
-"""Helpers for the tests and benchmarks that run with vcan0 (in Debian's kernel under qemu,
+"""CAN helpers for the tests and benchmarks that run with vcan0 (in Debian's kernel under qemu,
 tests/vm/run-vm, or directly on a Raspberry Pi): a raw CAN capture with kernel timestamps, frame
-injection, a small DBC reader (independent of the C frame table), a meter of the time the
-machine was not running us, the TinyBMS simulator with its control socket, and the daemon with a
-notify socket."""
-import json
-import os
+injection, a small DBC reader (independent of the C frame table) and a meter of the time the
+machine was not running us. The simulator, the daemon and the config: bmsgwtest.py."""
 import re
-import signal
 import socket
 import struct
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bmsgwtest  # noqa: E402
 
 CAN_FMT = "=IB3x8s"
 CAN_SIZE = struct.calcsize(CAN_FMT)
@@ -166,123 +156,3 @@ class Dbc:
             s = bytes(chars[k] for k in sorted(chars))
             out[name] = s.split(b"\0")[0].decode("ascii", "replace")
         return out
-
-
-class Sim:
-    """bmsgw-sim tinybms on a PTY, driven through its control socket."""
-
-    def __init__(self, build, folder, device, seed=1, name="sim"):
-        """name: of its control socket and log in folder (several simulators, one folder)."""
-        self.sock_path = os.path.join(folder, f"{name}.sock")
-        self.device = device
-        for p in (device, self.sock_path):
-            if os.path.lexists(p):
-                os.unlink(p)
-        self.log = open(os.path.join(folder, f"{name}.log"), "a")
-        self.proc = subprocess.Popen(
-            [os.path.join(build, "src", "bmsgw-sim"), "tinybms", "--device", device, "--control",
-             self.sock_path, "--seed", str(seed)], stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if os.path.exists(self.sock_path) and os.path.exists(device):
-                try:
-                    self.get()
-                    return
-                except OSError:
-                    pass
-            time.sleep(0.02)
-        raise AssertionError("the simulator did not come up")
-
-    def cmd(self, line):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(30)
-        s.connect(self.sock_path)
-        s.sendall((line + "\n").encode())
-        buf = b""
-        while not buf.endswith(b"\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            buf += chunk
-        s.close()
-        answer = buf.decode().strip()
-        if answer.startswith("error"):
-            raise AssertionError(f"simulator: {line!r}: {answer}")
-        return answer
-
-    def get(self):
-        return json.loads(self.cmd("get"))
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-        self.log.close()
-
-
-class Daemon(bmsgwtest.Daemon):
-    """The gateway with config_text, started and READY; wait_log answers True/False here (the
-    checks record results instead of failing at the first one)."""
-
-    def __init__(self, build, folder, config_text, timeout=20):
-        self.conf = os.path.join(folder, "bmsgw.conf")
-        with open(self.conf, "w") as f:
-            f.write(config_text)
-        super().__init__(build, folder, self.conf)
-        self.notify.wait_for("READY=1", timeout)
-
-    def wait_log(self, needle, timeout):
-        try:
-            super().wait_log(needle, timeout)
-            return True
-        except AssertionError:
-            return False
-
-    def thread_cpu_s(self, name="can"):
-        """CPU seconds (user + system) of the daemon's thread with that name."""
-        task_dir = f"/proc/{self.proc.pid}/task"
-        tick = os.sysconf("SC_CLK_TCK")
-        for tid in os.listdir(task_dir):
-            with open(f"{task_dir}/{tid}/comm") as f:
-                if f.read().strip() != name:
-                    continue
-            with open(f"{task_dir}/{tid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / tick
-        return None
-
-    def process_cpu_s(self):
-        with open(f"/proc/{self.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self):
-        rc = bmsgwtest.stop_process(self.proc)
-        self.close()
-        return rc
-
-
-def gateway_config(folder, device, extra="", devices=None, bms_keys="", can_keys="",
-                   http_port=None):
-    """The test daemon's configuration: one string on device (or one per entry of devices,
-    named s1, s2, ...); bms_keys / can_keys are more keys of those groups, extra whole other
-    groups; http_port serves the REST API on 127.0.0.1 (the token file in folder)."""
-    if devices is None:
-        ports = f'{{ name = "house"; device = "{device}"; }}'
-    else:
-        ports = ", ".join(f'{{ name = "s{i + 1}"; device = "{d}"; }}'
-                          for i, d in enumerate(devices))
-    source = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    http = ('http = { enabled = false; };\n' if http_port is None else
-            f'http = {{ bind = "127.0.0.1"; port = {http_port}; '
-            f'api_token_file = "{folder}/api-token"; web_root = "{source}/web"; }};\n')
-    return (f'state_dir = "{folder}";\n'
-            f'bms = {{ ports = ( {ports} ); {bms_keys} }};\n'
-            f'can = {{ interface = "vcan0"; {can_keys} }};\n'
-            + http + 'ws = { enabled = false; };\n'
-            'modbus_tcp = { enabled = false; };\n' + extra)
-
-
-def http_get_json(port, path, timeout=10):
-    """GET http://127.0.0.1:port/path as JSON (the daemon's REST API; reads need no token)."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as r:
-        return json.loads(r.read().decode())

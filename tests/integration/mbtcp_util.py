@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Helpers for the Modbus TCP conformance tests: free ports, readiness, clients nobody here wrote
+"""Helpers for the Modbus TCP conformance tests: clients nobody here wrote
 (Debian's pymodbus and mbpoll) and a raw socket client for what those cannot send."""
 import re
 import socket

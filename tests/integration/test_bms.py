@@ -30,38 +30,25 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bmsgwtest  # noqa: E402
-from tinybms_wire import GIVE_UP, Harness, PtyPair, Simulator, wait_until  # noqa: E402
+from bmsgwtest import GIVE_UP, Harness, PtyPair, TinyBMS, wait_until  # noqa: E402
 
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
 VALGRIND = "--valgrind" in sys.argv
 SELECT = [a for a in sys.argv[3:] if not a.startswith("--")]
-SIM = os.path.join(BUILD, "src", "bmsgw-sim")
-HARNESS = os.path.join(BUILD, "tests", "integration", "bms-harness")
-BMSGW = os.path.join(BUILD, "src", "bmsgw")
 # sanitizer builds and a shared machine are slower: bounds, not expectations
 SLOW = float(os.environ.get("BMSGW_TEST_SLOW", "1")) * (10 if VALGRIND else 1)
 WAIT = GIVE_UP * SLOW
 TIMEOUT_MS = 1000  # the reply timeout: far above any pause of the simulator
 
-BMS_CONF = """
-bms = {{ poll_interval_ms = 100; stale_after_ms = {stale}; timeout_ms = {timeout};
-        fail_threshold = {fails};
-        slow_interval_ms = 1000; settings_interval_ms = 5000; reconnect_min_ms = 100;
-        reconnect_max_ms = 1000;
-        ports = ( {ports} ); }};
-"""
-OTHERS_OFF = """modbus_tcp = { enabled = false; }; http = { enabled = false; };
-ws = { enabled = false; }; can = { enabled = false; };
-"""
 
 
 def config(folder, ports, stale=1500, level="info", fails=3, port_extra="", timeout=TIMEOUT_MS):
-    state = os.path.join(folder, "state")
-    os.makedirs(state, exist_ok=True)
-    port_text = ", ".join(f'{{ name = "{n}"; device = "{d}"; {port_extra} }}' for n, d in ports)
-    return (f'state_dir = "{state}";\nlog = {{ level = "{level}"; }};\n' +
-            BMS_CONF.format(stale=stale, ports=port_text, fails=fails, timeout=timeout) +
-            OTHERS_OFF)
+    """Only the bms service, on ports [(name, device)]."""
+    return bmsgwtest.config(
+        folder, ports, port_keys=port_extra, log_level=level,
+        bms=f"poll_interval_ms = 100; stale_after_ms = {stale}; timeout_ms = {timeout}; "
+            f"fail_threshold = {fails}; slow_interval_ms = 1000; settings_interval_ms = 5000; "
+            "reconnect_min_ms = 100; reconnect_max_ms = 1000;")
 
 
 class Rig(unittest.TestCase):
@@ -75,8 +62,8 @@ class Rig(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="bmsgw-bms-")
         self.pair = PtyPair(self.dir)
-        self.sim = Simulator(SIM, self.dir, self.pair.a, self.sim_args)
-        self.h = Harness(HARNESS, self.dir, config(self.dir, [("house", self.pair.b)],
+        self.sim = TinyBMS(BUILD, self.dir, self.pair.a, self.sim_args)
+        self.h = Harness(BUILD, self.dir, config(self.dir, [("house", self.pair.b)],
                                                    self.stale, fails=self.fails,
                                                    port_extra=self.port_extra,
                                                    timeout=self.timeout))
@@ -414,8 +401,8 @@ class Unplug(unittest.TestCase):
     def test_unplug_replug_recovers_within_2s(self):
         folder = tempfile.mkdtemp(prefix="bmsgw-bms-")
         tty = os.path.join(folder, "ttyUSB")
-        sim = Simulator(SIM, folder, tty, ["--current", "-5"])
-        h = Harness(HARNESS, folder, config(folder, [("house", tty)]))
+        sim = TinyBMS(BUILD, folder, tty, ["--current", "-5"])
+        h = Harness(BUILD, folder, config(folder, [("house", tty)]))
         try:
             h.wait_string("the link up", lambda s: s["link"]["state"] == "up" and s["online"],
                           WAIT)
@@ -447,10 +434,10 @@ class TwoStrings(unittest.TestCase):
             for n, (cap, soc, cur) in enumerate([(100, 50, -10), (200, 80, 4)]):
                 pair = PtyPair(folder, f"p{n}")
                 pairs.append(pair)
-                sims.append(Simulator(SIM, folder, pair.a, ["--capacity", str(cap), "--soc",
+                sims.append(TinyBMS(BUILD, folder, pair.a, ["--capacity", str(cap), "--soc",
                                                             str(soc), "--current", str(cur)],
                                       name=f"sim{n}"))
-            h = Harness(HARNESS, folder, config(folder, [("a", pairs[0].b), ("b", pairs[1].b)]))
+            h = Harness(BUILD, folder, config(folder, [("a", pairs[0].b), ("b", pairs[1].b)]))
             try:
                 snap = wait_until("both strings online with capacities", lambda: (
                     lambda x: x if x["agg"]["strings_online"] == 2 and
@@ -481,26 +468,22 @@ class TwoStrings(unittest.TestCase):
 class Daemon(unittest.TestCase):
     """The bmsgw daemon with the bms service against the simulator."""
 
-    def start(self, folder, conf):
-        self.daemon = bmsgwtest.Daemon(BUILD, folder, conf, valgrind=VALGRIND)
+    def start(self, folder, text):
+        self.daemon = bmsgwtest.Daemon(BUILD, folder, text, valgrind=VALGRIND)
         self.notify = self.daemon.notify
         self.daemon.notify.wait_for("READY=1", WAIT)
         self.daemon.notify.wait_for("STATUS=bms running", WAIT)
 
     def stop(self, folder):
-        rc, _ = self.daemon.stop(WAIT)
+        rc = self.daemon.stop(WAIT)
         self.assertEqual(rc, 0)
-        text = self.daemon.text()
-        self.daemon.close()
-        return text
+        return self.daemon.text()
 
     def test_daemon_with_simulator(self):
         folder = tempfile.mkdtemp(prefix="bmsgw-bms-")
         pair = PtyPair(folder)
-        sim = Simulator(SIM, folder, pair.a, ["--current", "-30"])
-        conf = os.path.join(folder, "bmsgw.conf")
-        with open(conf, "w") as f:
-            f.write(config(folder, [("house", pair.b)]))
+        sim = TinyBMS(BUILD, folder, pair.a, ["--current", "-30"])
+        conf = config(folder, [("house", pair.b)])
         energy = os.path.join(folder, "state", "energy.json")
         self.daemon = None
         try:

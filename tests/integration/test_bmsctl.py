@@ -24,9 +24,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bmsgwtest import GIVE_UP, free_ports  # noqa: E402
+from bmsgwtest import GIVE_UP, Device, free_ports  # noqa: E402
 from mbtcp_util import Client, f32, s16, s32, u32  # noqa: E402
-from test_sim_mbtcp import Sim  # noqa: E402  (the same BUILD_DIR SOURCE_DIR arguments)
 
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
 SELECT = sys.argv[3:]
@@ -153,7 +152,7 @@ def start(cls, *sims):
     ports = free_ports(len(sims))
     try:
         for (name, mode, *args), port in zip(sims, ports):
-            cls.sims[name] = (Sim(mode, port, *args), port)
+            cls.sims[name] = (Device(BUILD, mode, port, *args), port)
     except AssertionError:
         stop(cls)
         raise
@@ -161,7 +160,7 @@ def start(cls, *sims):
 
 def stop(cls):
     for sim, _ in cls.sims.values():
-        rc, out = sim.stop()
+        rc, out = sim.stop(), sim.text()
         if rc != 0:
             raise AssertionError(f"bmsgw-sim exit status {rc}:\n{out}")
 

@@ -38,6 +38,7 @@ BUILD, SOURCE = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 sys.path.insert(0, os.path.join(SOURCE, "tests", "integration"))
 import bmsgwtest  # noqa: E402
 import canlib  # noqa: E402
+from bmsgwtest import Daemon, TinyBMS, config, http_get_json, rest_keys  # noqa: E402
 
 CELLS = 16
 POLL_S, SLOW_S, STALE_S, PERIOD_S = 0.25, 1.0, 3.0, 1.0  # poll, events read, stale, 0x351
@@ -72,13 +73,15 @@ class Run:
         self.sims = [self.sim(i) for i in range(n_strings)]
         self.port = bmsgwtest.free_port()
         self.t_start = time.time()
-        cfg = canlib.gateway_config(self.folder, None, LIMITS, devices=self.devices,
-                                    bms_keys=BMS_KEYS, can_keys=can_keys, http_port=self.port)
-        self.daemon = canlib.Daemon(BUILD, self.folder, cfg, timeout=GIVE_UP)
+        ports = [(f"s{i + 1}", d) for i, d in enumerate(self.devices)]
+        cfg = config(self.folder, ports, bms=BMS_KEYS, can='interface = "vcan0"; ' + can_keys,
+                     http=rest_keys(self.folder, self.port), extra=LIMITS)
+        self.daemon = Daemon(BUILD, self.folder, cfg, ready=GIVE_UP)
         bmsgwtest.wait_port(self.port, GIVE_UP, self.daemon.proc)
 
     def sim(self, i):
-        return canlib.Sim(BUILD, self.folder, self.devices[i], seed=i + 1, name=f"sim{i + 1}")
+        return TinyBMS(BUILD, self.folder, self.devices[i], ("--seed", str(i + 1)),
+                       name=f"sim{i + 1}")
 
     def check(self, name, ok):
         self.res["checks"][f"{self.name}: {name}"] = bool(ok)
@@ -187,8 +190,8 @@ def block(r, name, sim, set_cmds, clear_cmds, fields, detect_s, dcl=False, strin
     out["current_before_a"] = before and r.d(before[-1])["current_a"]
     t0 = time.time()
     for c in set_cmds:
-        sim.cmd(c)
-    v_sim = sim.get()["pack_v"]
+        sim.ctl.ok(c)
+    v_sim = sim.ctl.get()["pack_v"]
     f0 = r.wait351(lambda d: d["ccl_a"] == 0 and (not dcl or d["dcl_a"] == 0), t0)
     out["pack_v_sim"] = v_sim
     if not r.check(f"{name}: CCL 0{' and DCL 0' if dcl else ''} seen", f0):
@@ -225,7 +228,7 @@ def block(r, name, sim, set_cmds, clear_cmds, fields, detect_s, dcl=False, strin
                       and (not dcl or x["modules_blocking_discharge"] == strings) for x in m))
     t_clear = time.time()
     for c in clear_cmds:
-        sim.cmd(c)
+        sim.ctl.ok(c)
     recovery(r, name, out, t_clear, strings=online, dcl=dcl)
     return out
 
@@ -236,8 +239,8 @@ def no_sensor(r, sim):
     out = {}
     r.res["scenarios"][name] = [out]
     t0 = time.time()
-    sim.cmd("unplug temp 1")
-    sim.cmd("unplug temp 2")
+    sim.ctl.ok("unplug temp 1")
+    sim.ctl.ok("unplug temp 2")
     limit = NO_SENSOR_F * MAX_CCL
     f0 = r.wait351(lambda d: d["ccl_a"] <= limit + 1e-6, t0)
     if not r.check(f"{name}: CCL <= {limit} A seen", f0):
@@ -258,8 +261,8 @@ def no_sensor(r, sim):
     r.check(f"{name}: 0x372 online 1, none blocking charge", m and all(
         x["modules_online"] == 1 and x["modules_blocking_charge"] == 0 for x in m))
     t_clear = time.time()
-    sim.cmd("plug temp 1")
-    sim.cmd("plug temp 2")
+    sim.ctl.ok("plug temp 1")
+    sim.ctl.ok("plug temp 2")
     st = r.steady(t_clear)
     out["steady_after_s"] = st and round(st[0] - t_clear, 3)
     r.check(f"{name}: back to steady after plugging", st)
@@ -268,11 +271,11 @@ def no_sensor(r, sim):
 def refused_register(r, sim):
     """Register 315 = 4200 mV on LFP: refused (warning alert), the configured 3.65 V acts."""
     name = "6 register 315 less safe"
-    sim.cmd("set reg 315 4200")
+    sim.ctl.ok("set reg 315 4200")
     t0 = time.time()
 
     def refused():
-        lim = canlib.http_get_json(r.port, "/api/status")["limits"]
+        lim = http_get_json(r.port, "/api/status")["limits"]
         return [x for x in lim["refused"] if x["bms_value"] == 4200 and
                 x["config_value"] == 3650] or None
     try:
@@ -283,7 +286,7 @@ def refused_register(r, sim):
     r.check(f"{name}: the register is refused (4200 vs 3650 in /api/status)", seen)
 
     def alert():
-        return [a for a in canlib.http_get_json(r.port, "/api/alerts/active")
+        return [a for a in http_get_json(r.port, "/api/alerts/active")
                 if a["type"] == "bms_setting_refused"] or None
     try:
         al = bmsgwtest.wait_until("the refused-setting alert", alert, GIVE_UP)
@@ -295,7 +298,7 @@ def refused_register(r, sim):
                 "alarm_general"], POLL_S)
     out["refused_after_s"] = refused_after if seen else None
     out["alert"] = al and al[0]["message"]
-    sim.cmd("set reg 315 3650")
+    sim.ctl.ok("set reg 315 3650")
 
 
 def silence(r, sim):
@@ -304,7 +307,7 @@ def silence(r, sim):
     out = {}
     r.res["scenarios"][name] = [out]
     t0 = time.time()
-    sim.cmd("fault noreply on")
+    sim.ctl.ok("fault noreply on")
     deadline = time.monotonic() + GIVE_UP
     last_t = None
     while time.monotonic() < deadline:
@@ -322,7 +325,7 @@ def silence(r, sim):
             last_t - t0 <= STALE_S + PERIOD_S + 0.1 + stalled)
     r.check(f"{name}: stays silent", not after)
     t_clear = time.time()
-    sim.cmd("fault noreply off")
+    sim.ctl.ok("fault noreply off")
     back = r.cap.wait_for(lambda f: f[1] == 0x351, GIVE_UP, t_clear)
     out["resumed_after_s"] = back and round(back[0] - t_clear, 3)
     if r.check(f"{name}: frames resume", back):
@@ -339,7 +342,7 @@ def block_stale(r, sims):
     t0 = time.time()
     last351 = r.d(r.frames(0x351, 0)[-1])
     for s in sims:
-        s.cmd("fault noreply on")
+        s.ctl.ok("fault noreply on")
     f0 = r.wait351(lambda d: d["ccl_a"] == 0 and d["dcl_a"] == 0, t0)
     if not r.check(f"{name}: CCL = DCL = 0 seen", f0):
         return
@@ -370,7 +373,7 @@ def block_stale(r, sims):
         x["modules_blocking_discharge"] == r.n for x in m))
     t_clear = time.time()
     for s in sims:
-        s.cmd("fault noreply off")
+        s.ctl.ok("fault noreply off")
     recovery(r, name, out, t_clear, strings=r.n, dcl=True)
 
 
@@ -415,7 +418,7 @@ def scenarios_one_string(ctx):
             block(r, "1 cell over-voltage", sim, ["set cell 5 3650"], ["release cell 5"],
                   ["alarm_high_voltage", "alarm_general"], POLL_S)
         t_chg = time.time()
-        sim.cmd("set current 10")
+        sim.ctl.ok("set current 10")
         r.check("charging at 10 A before scenario 2", r.cap.wait_for(
             lambda f: f[1] == 0x356 and r.d(f)["current_a"] > 9.9, GIVE_UP, t_chg))
         block(r, "2 low temperature while charging", sim, ["set temp 1 -5", "set temp 2 -5"],

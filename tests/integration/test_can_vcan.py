@@ -26,11 +26,17 @@ import unittest
 BUILD, SOURCE = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 sys.path.insert(0, os.path.join(SOURCE, "tests", "integration"))
 import canlib  # noqa: E402
+from bmsgwtest import Daemon, TinyBMS, config  # noqa: E402
 
 IDS = [0x351, 0x355, 0x356, 0x35A, 0x35E, 0x35F, 0x370, 0x371, 0x372, 0x373, 0x374, 0x375,
        0x376, 0x377, 0x378, 0x379, 0x380, 0x381, 0x382]
 STALE_MS = 3000
 WINDOW_S = 31  # three sends of the 10 s frame: a stalled guest moves the mean little
+VCAN = 'interface = "vcan0";'
+
+
+def tinybms(folder, device):
+    return TinyBMS(BUILD, folder, device, ("--seed", "1"))
 
 
 def steady(cap, dbc, timeout):
@@ -70,7 +76,7 @@ def check_periods(frames, dbc, stalls, res):
 
 
 def check_values(cap, dbc, sim, res):
-    truth = sim.get()
+    truth = sim.ctl.get()
     frames = cap.snapshot()
     last = {}
     for f in frames:
@@ -101,7 +107,7 @@ def check_values(cap, dbc, sim, res):
 
 def check_over_voltage(cap, dbc, sim, stalls, res):
     t0 = time.time()
-    sim.cmd("set cell 5 3700")
+    sim.ctl.ok("set cell 5 3700")
     alarm = cap.wait_for(lambda f: f[1] == 0x35A and (f[3][0] >> 2) & 3 == 1, 30, since=t0)
     ccl0 = cap.wait_for(lambda f: f[1] == 0x351 and dbc.decode(0x351, f[3])["ccl_a"] == 0, 30,
                         since=t0)
@@ -112,7 +118,7 @@ def check_over_voltage(cap, dbc, sim, stalls, res):
         res["over_voltage"][f"{name} stalled_s"] = stalled
         res["checks"][f"over-voltage {name} within two periods"] = (
             bool(frame) and frame[0] - t0 <= 2.0 + stalled)
-    sim.cmd("release cell 5")
+    sim.ctl.ok("release cell 5")
 
 
 def wait_quiet(cap, since, stalls, quiet_s=2.0, timeout=60):
@@ -163,10 +169,10 @@ def check_silence_and_resume(cap, sim_factory, sim, stalls, res):
 def check_stale_link(cap, sim, stalls, res):
     """A BMS that stops answering (the link stays open): silent once the data is stale."""
     t0 = time.time()
-    sim.cmd("fault noreply on")
+    sim.ctl.ok("fault noreply on")
     check_silent(cap, t0, stalls, res, "BMS not answering")
     t1 = time.time()
-    sim.cmd("fault noreply off")
+    sim.ctl.ok("fault noreply off")
     back = cap.wait_for(lambda f: f[1] == 0x351, 60, since=t1)
     res["BMS not answering"]["resumed_after_s"] = back and back[0] - t1
     res["checks"]["frames resume when the BMS answers again"] = bool(back)
@@ -175,9 +181,9 @@ def check_stale_link(cap, sim, stalls, res):
 def check_inverter(cap, daemon, res):
     canlib.send_frame(0x305, b"\0" * 8)
     canlib.send_frame(0x307, b"\x12\x34\0\0VIC\0")
-    res["checks"]["0x305 reported as inverter present"] = daemon.wait_log(
+    res["checks"]["0x305 reported as inverter present"] = daemon.saw_log(
         "inverter present: keepalive 0x305 received", 30)
-    res["checks"]["0x307 VIC reported as Victron"] = daemon.wait_log(
+    res["checks"]["0x307 VIC reported as Victron"] = daemon.saw_log(
         "inverter identified as Victron", 30)
 
 
@@ -189,8 +195,8 @@ def inside(out):
     dbc = canlib.Dbc(os.path.join(SOURCE, "docs", "victron-bms.dbc"))
     cap = canlib.Capture()
     stalls = canlib.Stalls()
-    sims = [canlib.Sim(BUILD, folder, device)]
-    daemon = canlib.Daemon(BUILD, folder, canlib.gateway_config(folder, device), timeout=60)
+    sims = [tinybms(folder, device)]
+    daemon = Daemon(BUILD, folder, config(folder, [("house", device)], can=VCAN), ready=60)
     try:
         res["checks"]["frames flow (CCL ramped up)"] = bool(steady(cap, dbc, 120))
         t0 = time.time()
@@ -201,12 +207,11 @@ def inside(out):
         check_inverter(cap, daemon, res)
         check_stale_link(cap, sims[-1], stalls, res)
         sims.append(check_silence_and_resume(
-            cap, lambda: canlib.Sim(BUILD, folder, device), sims[-1], stalls, res))
+            cap, lambda: tinybms(folder, device), sims[-1], stalls, res))
     finally:
         rc = daemon.stop()
         for s in sims:
-            if s.proc.poll() is None:
-                s.kill()
+            s.kill()
         cap.close()
         stalls.close()
     res["stalled_total_s"] = stalls.stalled(0, time.time())

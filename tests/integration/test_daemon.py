@@ -15,7 +15,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bmsgwtest import GIVE_UP, Daemon, free_port  # noqa: E402
+from bmsgwtest import GIVE_UP, Daemon, config, free_port  # noqa: E402
 
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
 VALGRIND = "--valgrind" in sys.argv
@@ -44,22 +44,8 @@ def shipped_text(state):
     return text
 
 
-def write_config(folder, text=None):
-    """The shipped file (see shipped_text), or text (a whole config) when given."""
-    state = os.path.join(folder, "state")
-    os.makedirs(state, exist_ok=True)
-    path = os.path.join(folder, "bmsgw.conf")
-    if text is None:
-        text = shipped_text(state)
-    else:
-        text = f'state_dir = "{state}";\n' + text
-    with open(path, "w") as f:
-        f.write(text)
-    return path
-
-
-def daemon(folder, config, env_extra=None):
-    return Daemon(BUILD, folder, config, env_extra, valgrind=VALGRIND)
+def daemon(folder, config_text, env=None):
+    return Daemon(BUILD, folder, config_text, env, valgrind=VALGRIND)
 
 
 class CheckConfig(unittest.TestCase):
@@ -122,12 +108,8 @@ class Lifecycle(unittest.TestCase):
 
     def test_start_reload_stop(self):
         # no service may bind a well-known port here: this test runs beside others
-        config = write_config(self.dir, "modbus_tcp = { enabled = false; };\n"
-                              "http = { enabled = false; };\nws = { enabled = false; };\n"
-                              "can = { enabled = false; };\n"
-                              "bms = { ports = ( { name = \"t\"; device = \"%s/none\"; } ); };\n"
-                              % self.dir)
-        d = daemon(self.dir, config, {"WATCHDOG_USEC": "400000"})
+        text = config(self.dir, [("t", os.path.join(self.dir, "none"))])
+        d = daemon(self.dir, text, {"WATCHDOG_USEC": "400000"})
         try:
             d.notify.wait_for("READY=1", WAIT)
             status = d.notify.wait_for("STATUS=", WAIT)
@@ -143,7 +125,7 @@ class Lifecycle(unittest.TestCase):
             d.wait_log("configuration reloaded", WAIT)
 
             # a bad reload keeps the running configuration
-            with open(config, "a") as f:
+            with open(d.conf, "a") as f:
                 f.write("alarms = { imbalance_alarm_mv = 1; };\n")
             d.proc.send_signal(signal.SIGHUP)
             d.wait_log("reload failed, keeping the running configuration", WAIT)
@@ -151,7 +133,7 @@ class Lifecycle(unittest.TestCase):
             self.assertIsNone(d.proc.poll())
 
             mark = d.notify.mark()
-            rc, _ = d.stop(WAIT)
+            rc = d.stop(WAIT)
             d.notify.wait_for("STOPPING=1", WAIT, mark)
             self.assertEqual(rc, 0, d.text())
             self.check_stopped_in_time(d)
@@ -160,12 +142,13 @@ class Lifecycle(unittest.TestCase):
 
     def test_shipped_config_starts(self):
         """The shipped file as it is: whatever cannot run here degrades; the daemon stays up."""
-        config = write_config(self.dir)
-        d = daemon(self.dir, config)
+        state = os.path.join(self.dir, "state")
+        os.makedirs(state)
+        d = daemon(self.dir, shipped_text(state))
         try:
             d.notify.wait_for("READY=1", WAIT)
             d.wait_log("services:", WAIT)
-            rc, _ = d.stop(WAIT)
+            rc = d.stop(WAIT)
             self.assertEqual(rc, 0, d.text())
             self.check_stopped_in_time(d)
         finally:

@@ -18,40 +18,23 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bmsgwtest  # noqa: E402
 from mbtcp_checks import (DEVICE_FAILURE, ILLEGAL_ADDRESS, ILLEGAL_FUNCTION,  # noqa: E402
                           ILLEGAL_VALUE, TARGET, RangeEdgeChecks, TestPatternChecks)
-from bmsgwtest import GIVE_UP, free_ports, stop_process, wait_port, wait_until  # noqa: E402
+from bmsgwtest import GIVE_UP, Daemon, config, free_ports, wait_port, wait_until  # noqa: E402
 from mbtcp_util import Client, f32, f64, mbpoll, s32  # noqa: E402
 
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
 SELECT = sys.argv[3:]
-BMSGW = os.path.join(BUILD, "src", "bmsgw")
 FRAME_TIMEOUT_MS = 500
 
 
-class Daemon(bmsgwtest.Daemon):
-    def __init__(self, folder, mbtcp):
-        self.folder = folder
-        self.path = os.path.join(folder, "bmsgw.conf")
-        self.state = os.path.join(folder, "state")
-        os.makedirs(self.state, exist_ok=True)
-        self.write(mbtcp)
-        self.started = time.monotonic()  # before the daemon can start anything
-        super().__init__(BUILD, folder, self.path)
+def mbtcp_config(folder, mbtcp):
+    """Only the Modbus TCP service, with the keys mbtcp; the BMS device does not exist."""
+    return config(folder, [("t", os.path.join(folder, "none"))], modbus_tcp=mbtcp)
 
-    def write(self, mbtcp):
-        with open(self.path, "w") as f:
-            f.write(f'state_dir = "{self.state}";\n'
-                    "can = { enabled = false; };\nhttp = { enabled = false; };\n"
-                    "ws = { enabled = false; };\n"
-                    f'bms = {{ ports = ( {{ name = "t"; device = "{self.folder}/none"; }} ); }};\n'
-                    f"modbus_tcp = {mbtcp};\n")
 
-    def stop(self):
-        rc = stop_process(self.proc)
-        self.close()
-        return rc
+def daemon(folder, mbtcp):
+    return Daemon(BUILD, folder, mbtcp_config(folder, mbtcp))
 
 
 class DaemonMaps(TestPatternChecks, RangeEdgeChecks, unittest.TestCase):
@@ -65,11 +48,11 @@ class DaemonMaps(TestPatternChecks, RangeEdgeChecks, unittest.TestCase):
         cls.units = {"tescom": 7}
         cls.tp_port = tp
         cls.frame_timeout_s = FRAME_TIMEOUT_MS / 1000
-        cls.d = Daemon(cls.dir, "{ bind = \"127.0.0.1\"; allow_writes = true; "
+        cls.d = daemon(cls.dir, "bind = \"127.0.0.1\"; allow_writes = true; "
                        f"max_connections = 200; frame_timeout_ms = {FRAME_TIMEOUT_MS}; maps = ( "
                        f'{{ map = "testpattern"; port = {tp}; }}, {{ map = "mega"; port = {mega}; }},'
                        f' {{ map = "pack12s"; port = {pack}; }},'
-                       f' {{ map = "tescom"; port = {tescom}; unit_id = 7; }} ); }}')
+                       f' {{ map = "tescom"; port = {tescom}; unit_id = 7; }} );')
         try:
             for p in cls.ports.values():
                 wait_port(p, GIVE_UP, cls.d.proc)
@@ -170,7 +153,7 @@ class DaemonPolicy(unittest.TestCase):
         cls.tp, cls.mega = free_ports(2)
         cls.maps = (f'maps = ( {{ map = "testpattern"; port = {cls.tp}; word_order = "cdab"; }},'
                     f' {{ map = "mega"; port = {cls.mega}; }} );')
-        cls.d = Daemon(cls.dir, "{ bind = \"127.0.0.1\"; serve_stale = true; " + cls.maps + " }")
+        cls.d = daemon(cls.dir, "bind = \"127.0.0.1\"; serve_stale = true; " + cls.maps)
         try:
             wait_port(cls.tp, GIVE_UP, cls.d.proc)
             wait_port(cls.mega, GIVE_UP, cls.d.proc)
@@ -229,8 +212,8 @@ class DaemonPolicy(unittest.TestCase):
             rc, v, out = mbpoll(self.tp, "-t", "0", "-r", "120", write=[1])
             self.assertNotEqual(rc, 0)
             self.assertIn("Illegal function", out)
-            self.d.write("{ bind = \"127.0.0.1\"; serve_stale = true; allow_writes = true; " +
-                         self.maps + " }")
+            self.d.write_config(mbtcp_config(self.dir, "bind = \"127.0.0.1\"; serve_stale = true; "
+                                             "allow_writes = true; " + self.maps))
             self.d.proc.send_signal(signal.SIGHUP)
             self.d.wait_log("configuration reloaded", GIVE_UP)
             wait_until("writes allowed", lambda: c.exception(c.fc5, 150, 1) != ILLEGAL_FUNCTION,

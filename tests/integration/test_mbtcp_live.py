@@ -8,21 +8,18 @@ usage: test_mbtcp_live.py BUILD_DIR SOURCE_DIR [TestName...]
 """
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mbtcp_checks import DEVICE_FAILURE  # noqa: E402
-from bmsgwtest import GIVE_UP, free_ports, stop_process, wait_port  # noqa: E402
+from bmsgwtest import (GIVE_UP, Daemon, TinyBMS, config, free_ports, wait_port,  # noqa: E402
+                       wait_until)
 from mbtcp_util import Client, f32, s16, s32, u32  # noqa: E402
-from tinybms_wire import Simulator, wait_until  # noqa: E402
 
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
 SELECT = sys.argv[3:]
-SIM = os.path.join(BUILD, "src", "bmsgw-sim")
-BMSGW = os.path.join(BUILD, "src", "bmsgw")
 SLOW = float(os.environ.get("BMSGW_TEST_SLOW", "1"))
 WAIT = GIVE_UP * SLOW  # a give-up limit, never a measurement
 
@@ -32,28 +29,19 @@ class Live(unittest.TestCase):
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="bmsgw-mbtcp-live-")
         device = os.path.join(cls.dir, "ttyBMS")
-        cls.sim = Simulator(SIM, cls.dir, device, ("--current", "-12.5", "--soc", "70"))
+        cls.sim = TinyBMS(BUILD, cls.dir, device, ("--current", "-12.5", "--soc", "70"))
         cls.mega, cls.tescom, cls.pack = free_ports(3)
-        state = os.path.join(cls.dir, "state")
-        os.makedirs(state)
-        path = os.path.join(cls.dir, "bmsgw.conf")
-        with open(path, "w") as f:
-            f.write(f'state_dir = "{state}";\n'
-                    "can = { enabled = false; };\nhttp = { enabled = false; };\n"
-                    "ws = { enabled = false; };\n"
-                    # a reply timeout and a staleness no pause of the simulator reaches
-                    "bms = { poll_interval_ms = 100; stale_after_ms = 5000; timeout_ms = 1000;"
-                    f' ports = ( {{ name = "house"; device = "{device}"; }} ); }};\n'
-                    'modbus_tcp = { bind = "127.0.0.1"; allow_writes = true; maps = ( '
-                    f'{{ map = "mega"; port = {cls.mega}; }}, '
-                    f'{{ map = "tescom"; port = {cls.tescom}; }}, '
-                    f'{{ map = "pack12s"; port = {cls.pack}; }} ); }};\n')
-        cls.log = open(os.path.join(cls.dir, "daemon.log"), "w")
-        cls.proc = subprocess.Popen([BMSGW, "-f", "-c", path], stdout=cls.log,
-                                    stderr=subprocess.STDOUT)
+        cls.d = Daemon(BUILD, cls.dir, config(
+            cls.dir, [("house", device)],
+            # a reply timeout and a staleness no pause of the simulator reaches
+            bms="poll_interval_ms = 100; stale_after_ms = 5000; timeout_ms = 1000;",
+            modbus_tcp='bind = "127.0.0.1"; allow_writes = true; maps = ( '
+                       f'{{ map = "mega"; port = {cls.mega}; }}, '
+                       f'{{ map = "tescom"; port = {cls.tescom}; }}, '
+                       f'{{ map = "pack12s"; port = {cls.pack}; }} );'))
         try:
             for p in (cls.mega, cls.tescom, cls.pack):
-                wait_port(p, WAIT, cls.proc)
+                wait_port(p, WAIT, cls.d.proc)
             c = Client(cls.mega)
             wait_until("fresh data in the mega map", lambda: c.fc1(0, 1) == [1], WAIT)
             c.close()
@@ -63,12 +51,9 @@ class Live(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        stop_process(cls.proc)
-        cls.log.close()
+        rc = cls.d.stop()
         cls.sim.stop()
-        rc = cls.proc.returncode
-        with open(cls.log.name) as f:
-            text = f.read()
+        text = cls.d.text()
         shutil.rmtree(cls.dir, ignore_errors=True)
         if rc != 0:
             raise AssertionError(f"daemon exit status {rc}:\n{text}")

@@ -9,38 +9,17 @@ usage: test_sim_mbtcp.py BUILD_DIR SOURCE_DIR [TestClass...]
 import os
 import subprocess
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mbtcp_checks import (ILLEGAL_ADDRESS, ILLEGAL_FUNCTION, ILLEGAL_VALUE,  # noqa: E402
                           TARGET, REG_RANGES, RangeEdgeChecks, TestPatternChecks, consistent)
-from bmsgwtest import GIVE_UP, free_ports, stop_process, wait_port, wait_until  # noqa: E402
+from bmsgwtest import GIVE_UP, Device, free_ports, wait_until  # noqa: E402
 from mbtcp_util import Client, f32, mbpoll, s16, s32, u32  # noqa: E402
 
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
 SELECT = sys.argv[3:]
 SIM = os.path.join(BUILD, "src", "bmsgw-sim")
-
-
-class Sim:
-    def __init__(self, mode, port, *args):
-        self.started = time.monotonic()  # before the simulator can start anything
-        self.proc = subprocess.Popen([SIM, mode, "--bind", "127.0.0.1", "--port", str(port)] +
-                                     list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True)
-        try:
-            wait_port(port, GIVE_UP, self.proc)
-        except AssertionError:
-            self.stop()
-            raise
-        self.ready = time.monotonic()
-
-    def stop(self):
-        rc = stop_process(self.proc)
-        out = self.proc.stdout.read()
-        self.proc.stdout.close()
-        return rc, out
 
 
 class SimDevices(TestPatternChecks, RangeEdgeChecks, unittest.TestCase):
@@ -56,7 +35,7 @@ class SimDevices(TestPatternChecks, RangeEdgeChecks, unittest.TestCase):
         cls.sims = []
         try:
             for mode, port in cls.ports.items():
-                cls.sims.append(Sim(mode, port, "--max-connections", "200"))
+                cls.sims.append(Device(BUILD, mode, port, "--max-connections", "200"))
         except AssertionError:
             cls.tearDownClass()
             raise
@@ -65,7 +44,7 @@ class SimDevices(TestPatternChecks, RangeEdgeChecks, unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         for s in cls.sims:
-            rc, out = s.stop()
+            rc, out = s.stop(), s.text()
             if rc != 0:
                 raise AssertionError(f"bmsgw-sim exit status {rc}:\n{out}")
             if "stopped" not in out:
@@ -194,8 +173,8 @@ class SimOptions(unittest.TestCase):
 
     def test_cdab_unit_id_read_only(self):
         port, = free_ports(1)
-        sim = Sim("mega", port, "--word-order", "cdab", "--unit-id", "3", "--read-only",
-                  "--strings", "2", "--cells", "32", "--sensors", "4")
+        sim = Device(BUILD, "mega", port, "--word-order", "cdab", "--unit-id", "3", "--read-only",
+                     "--strings", "2", "--cells", "32", "--sensors", "4")
         try:
             c = Client(port, 3)
             r = c.fc3(1004, 2)
@@ -213,7 +192,7 @@ class SimOptions(unittest.TestCase):
             self.assertEqual(rc, 0, out)  # mbpoll's default word order is cdab
             self.assertLess(abs(int(v[1004]) / 100 - 16 * 3.3), 3)
         finally:
-            rc, out = sim.stop()
+            rc, out = sim.stop(), sim.text()
         self.assertEqual(rc, 0, out)
         self.assertIn("unit id 3, word order cdab, writes refused", out)
 
@@ -230,7 +209,7 @@ class SimOptions(unittest.TestCase):
 
     def test_port_in_use(self):
         port, = free_ports(1)
-        sim = Sim("testpattern", port)
+        sim = Device(BUILD, "testpattern", port)
         try:
             r = subprocess.run([SIM, "tescom", "--bind", "127.0.0.1", "--port", str(port)],
                                capture_output=True, text=True, timeout=GIVE_UP)

@@ -17,8 +17,9 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tinybms_wire import (GIVE_UP, Line, Simulator, cdab_float, cdab_u32, crc16,  # noqa: E402
-                          find_frame, read_request, registers, wait_until, write_request)
+from bmsgwtest import GIVE_UP, TinyBMS, wait_until  # noqa: E402
+from tinybms_wire import (Line, cdab_float, cdab_u32, crc16, find_frame,  # noqa: E402
+                          read_request, registers, write_request)
 
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
 SELECT = sys.argv[3:]
@@ -32,7 +33,7 @@ class SimTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="bmsgw-sim-")
         self.tty = os.path.join(self.dir, "ttyBMS")
-        self.sim = Simulator(SIM, self.dir, self.tty, self.extra)
+        self.sim = TinyBMS(BUILD, self.dir, self.tty, self.extra)
         self.line = Line(self.tty)
 
     def tearDown(self):
@@ -237,7 +238,7 @@ class Scenario(unittest.TestCase):
             path = os.path.join(folder, "scenario")
             with open(path, "w") as f:
                 f.write("# charge, then a fault\n0.2 set current 15\n0.4 set status fault\n")
-            sim = Simulator(SIM, folder, os.path.join(folder, "tty"), ["--scenario", path])
+            sim = TinyBMS(BUILD, folder, os.path.join(folder, "tty"), ["--scenario", path])
             wait_until("the scenario's fault", lambda: sim.ctl.get()["status"] == "fault", GIVE_UP)
             self.assertAlmostEqual(sim.ctl.get()["current_a"], 15.0)
             self.assertEqual(sim.stop(), 0)
@@ -279,7 +280,7 @@ class Arguments(unittest.TestCase):
     def test_sigterm_exits_cleanly(self):
         folder = tempfile.mkdtemp(prefix="bmsgw-sim-")
         try:
-            sim = Simulator(SIM, folder, os.path.join(folder, "tty"))
+            sim = TinyBMS(BUILD, folder, os.path.join(folder, "tty"))
             sim.proc.send_signal(signal.SIGTERM)
             self.assertEqual(sim.proc.wait(GIVE_UP), 0)
             self.assertFalse(os.path.lexists(os.path.join(folder, "tty")))

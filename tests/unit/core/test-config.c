@@ -300,7 +300,7 @@ static void test_shipped_conf_is_generated(void **state)
     size_t n = fread(shipped, 1, gen_len + 1, f);
     fclose(f);
     if (n != gen_len || memcmp(gen, shipped, gen_len) != 0)
-        fail_msg("conf/bmsgw.conf is not the generated one: run scripts/update-conf");
+        fail_msg("conf/bmsgw.conf is not the generated one: run ninja -C build docs");
     free(gen);
     free(shipped);
 }
