@@ -62,12 +62,56 @@ static void fill_link(const struct bms_poller *p, struct bmsgw_link *lk)
     snprintf(lk->last_error, sizeof(lk->last_error), "%s", err);
 }
 
+static void apply_block(struct bmsgw_string *st, enum tinybms_block b, const uint16_t *regs,
+                        int64_t read_ms)
+{
+    switch (b) {
+    case TINYBMS_BLOCK_STATS:
+        memcpy(st->stats_reg, regs, sizeof(st->stats_reg));
+        st->stats_valid = true;
+        break;
+    case TINYBMS_BLOCK_SETTINGS:
+        tinybms_settings_apply(regs, st, read_ms);
+        break;
+    case TINYBMS_BLOCK_IDENTITY:
+        memcpy(st->ident_reg, regs, sizeof(st->ident_reg));
+        if (!st->ident_valid)
+            log_info("TinyBMS hardware %u, firmware %u (internal %u), bootloader %u",
+                     regs[0] & 0xFF, regs[1] & 0xFF, regs[2], regs[3] & 0xFF);
+        st->ident_valid = true;
+        break;
+    default:
+        break;
+    }
+}
+
+/* The slow-cycle reads held for this commit (bms_stage_block, bms_publish_bms_events). */
+static void apply_staged(struct bms_poller *p, struct bmsgw_string *st)
+{
+    for (unsigned b = 0; b < TINYBMS_BLOCK_COUNT; b++) {
+        if (!(p->staged_mask & (1u << b)))
+            continue;
+        if (b == TINYBMS_BLOCK_EVENTS) {
+            memcpy(st->events, p->events, p->n_events * sizeof(p->events[0]));
+            st->event_count = (uint16_t)p->n_events;
+            st->event_seq = p->event_seq;
+        } else {
+            apply_block(st, (enum tinybms_block)b, p->staged[b].regs, p->staged[b].read_ms);
+        }
+    }
+    p->staged_mask = 0;
+}
+
+/* Every commit of the poller starts here: what the slow cycle read since the last one goes out
+ * with it, so a poll cycle is one snapshot generation. */
 static struct bmsgw_string *begin(struct bms_poller *p, struct bmsgw_system **sys)
 {
     *sys = snapshot_write_begin(app_of(p)->snap);
     if ((*sys)->string_count <= p->index)
         (*sys)->string_count = (uint16_t)(p->index + 1);
-    return &(*sys)->strings[p->index];
+    struct bmsgw_string *st = &(*sys)->strings[p->index];
+    apply_staged(p, st);
+    return st;
 }
 
 static void commit(struct bms_poller *p, struct bmsgw_string *st, int64_t now_ms)
@@ -122,36 +166,46 @@ void bms_publish_offline(struct bms_poller *p, const char *why, int64_t now_ms)
     bms_publish_event(p, "string_offline", why);
 }
 
+static void keep_settings(struct bms_poller *p, const uint16_t *regs)
+{
+    memcpy(p->settings, regs, sizeof(p->settings));
+    if (!p->settings_valid && (regs[342 - BMSGW_SETTINGS_FIRST] & 0xFF) != 0)
+        log_warn("the BMS broadcasts on its own (register 342 = %u): the poller resyncs "
+                 "after it, writing 0 to register 342 turns it off",
+                 regs[342 - BMSGW_SETTINGS_FIRST] & 0xFF);
+    p->settings_valid = true;
+}
+
+void bms_stage_block(struct bms_poller *p, enum tinybms_block b, const uint16_t *regs,
+                     int64_t now_ms)
+{
+    if (b >= TINYBMS_BLOCK_COUNT || b == TINYBMS_BLOCK_EVENTS || b == TINYBMS_BLOCK_LIVE)
+        return;
+    unsigned n = tinybms_blocks[b].count;
+    if (n > TINYBMS_READ_MAX)
+        n = TINYBMS_READ_MAX;
+    memcpy(p->staged[b].regs, regs, n * sizeof(regs[0]));
+    p->staged[b].read_ms = now_ms;
+    p->staged_mask |= 1u << b;
+    if (b == TINYBMS_BLOCK_SETTINGS)
+        keep_settings(p, regs);
+}
+
 void bms_publish_block(struct bms_poller *p, enum tinybms_block b, const uint16_t *regs,
                        int64_t now_ms)
 {
     struct bmsgw_system *sys;
     struct bmsgw_string *st = begin(p, &sys);
-    switch (b) {
-    case TINYBMS_BLOCK_STATS:
-        memcpy(st->stats_reg, regs, sizeof(st->stats_reg));
-        st->stats_valid = true;
-        break;
-    case TINYBMS_BLOCK_SETTINGS:
-        tinybms_settings_apply(regs, st, now_ms);
-        memcpy(p->settings, regs, sizeof(p->settings));
-        if (!p->settings_valid && (regs[342 - BMSGW_SETTINGS_FIRST] & 0xFF) != 0)
-            log_warn("the BMS broadcasts on its own (register 342 = %u): the poller resyncs "
-                     "after it, writing 0 to register 342 turns it off",
-                     regs[342 - BMSGW_SETTINGS_FIRST] & 0xFF);
-        p->settings_valid = true;
-        break;
-    case TINYBMS_BLOCK_IDENTITY:
-        memcpy(st->ident_reg, regs, sizeof(st->ident_reg));
-        if (!st->ident_valid)
-            log_info("TinyBMS hardware %u, firmware %u (internal %u), bootloader %u",
-                     regs[0] & 0xFF, regs[1] & 0xFF, regs[2], regs[3] & 0xFF);
-        st->ident_valid = true;
-        break;
-    default:
-        break;
-    }
+    apply_block(st, b, regs, now_ms);
+    if (b == TINYBMS_BLOCK_SETTINGS)
+        keep_settings(p, regs);
     commit(p, st, now_ms);
+}
+
+void bms_publish_staged(struct bms_poller *p, int64_t now_ms)
+{
+    if (p->staged_mask)
+        bms_publish_link(p, now_ms);
 }
 
 void bms_publish_event(struct bms_poller *p, const char *type, const char *detail)
@@ -194,12 +248,8 @@ void bms_publish_bms_events(struct bms_poller *p, const uint16_t *regs, int64_t 
     p->n_events = n;
     p->events_baseline = true;
     p->event_seq += n_new;
-    struct bmsgw_system *sys;
-    struct bmsgw_string *st = begin(p, &sys);
-    memcpy(st->events, cur, n * sizeof(cur[0]));
-    st->event_count = (uint16_t)n;
-    st->event_seq = p->event_seq;
-    commit(p, st, now_ms);
+    p->staged_mask |= 1u << TINYBMS_BLOCK_EVENTS; /* into the cycle's next commit */
+    (void)now_ms;
     for (unsigned i = 0; i < n_new; i++)
         publish_bms_event(p, &fresh[i]);
 }
