@@ -35,13 +35,13 @@ static bool device_exists(const char *path)
 
 static void announce(struct bms_poller *p, enum bmsgw_link_state st)
 {
-    static const char *const names[] = {
-        [BMSGW_LINK_UP] = "link_up", [BMSGW_LINK_DOWN] = "link_down"
-    };
     if ((st != BMSGW_LINK_UP && st != BMSGW_LINK_DOWN) || p->announced == st)
         return;
     p->announced = st;
-    bms_publish_event(p, names[st], st == BMSGW_LINK_UP ? p->port.device : p->reason);
+    if (st == BMSGW_LINK_UP)
+        bms_publish_event(p, BMSGW_EV_LINK_UP, p->port.device);
+    else
+        bms_publish_event(p, BMSGW_EV_LINK_DOWN, p->reason);
 }
 
 static void log_state(struct bms_poller *p, enum bmsgw_link_state old)

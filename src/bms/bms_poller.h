@@ -12,6 +12,7 @@
 #include "bms_link.h"
 #include "bmsgw/config.h"
 #include "bmsgw/energy.h"
+#include "bmsgw/event.h"
 #include "bmsgw/log.h"
 #include "bmsgw/model.h"
 #include "bmsgw/tinybms.h"
@@ -118,7 +119,7 @@ void bms_publish_offline(struct bms_poller *p, const char *why, int64_t now_ms);
 void bms_stage_block(struct bms_poller *p, enum tinybms_block b, const uint16_t *regs,
                      int64_t now_ms);
 void bms_publish_staged(struct bms_poller *p, int64_t now_ms);
-void bms_publish_event(struct bms_poller *p, const char *type, const char *detail);
+void bms_publish_event(struct bms_poller *p, enum bmsgw_event_type type, const char *detail);
 void bms_publish_bms_events(struct bms_poller *p, const uint16_t *regs, int64_t now_ms);
 
 /* bms_poller.c: a failed request; closes the link and takes it down when the device went

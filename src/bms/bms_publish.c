@@ -2,13 +2,13 @@
 /* bms_publish.c — what a poller puts into the snapshot (its string only) and on the event bus. */
 #include "bms_poller.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bmsgw/app.h"
 #include "bmsgw/bus.h"
+#include "bmsgw/event.h"
 #include "bmsgw/log.h"
 #include "bmsgw/service.h"
 #include "bmsgw/snapshot.h"
@@ -146,7 +146,7 @@ void bms_publish_sample(struct bms_poller *p, const struct tinybms_live *l, int6
             log_info("string online: %u cells, %.2f V, %.1f A, SOC %.1f %% (%u changes since the "
                      "last message)",
                      l->cell_count, l->pack_v, l->current_a, l->soc_pct, supp);
-        bms_publish_event(p, "string_online", "");
+        bms_publish_event(p, BMSGW_EV_STRING_ONLINE, "");
     }
 }
 
@@ -163,7 +163,7 @@ void bms_publish_offline(struct bms_poller *p, const char *why, int64_t now_ms)
     unsigned supp;
     if (log_ratelimit_pass(&p->rl_offline, now_ms, 10000, &supp))
         log_warn("string offline: %s (%u changes since the last message)", why, supp);
-    bms_publish_event(p, "string_offline", why);
+    bms_publish_event(p, BMSGW_EV_STRING_OFFLINE, why);
 }
 
 static void keep_settings(struct bms_poller *p, const uint16_t *regs)
@@ -208,35 +208,30 @@ void bms_publish_staged(struct bms_poller *p, int64_t now_ms)
         bms_publish_link(p, now_ms);
 }
 
-void bms_publish_event(struct bms_poller *p, const char *type, const char *detail)
+void bms_publish_event(struct bms_poller *p, enum bmsgw_event_type type, const char *detail)
 {
     struct bus *bus = app_of(p)->bus;
     if (!bus_has_subscribers(bus, BUS_EVENT))
         return;
-    json_t *o = json_pack("{s:s,s:i,s:s,s:s}", "type", type, "string", (int)p->index, "name",
-                          p->port.name, "detail", detail ? detail : "");
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    if (text)
-        bus_publish_text(bus, BUS_EVENT, (int)p->index, text);
-    free(text);
-    json_decref(o);
+    struct bmsgw_event e = { .type = (uint8_t)type, .string = (int16_t)p->index };
+    bmsgw_event_set_text(e.link.name, sizeof(e.link.name), p->port.name);
+    bmsgw_event_set_text(e.link.detail, sizeof(e.link.detail), detail);
+    bmsgw_event_publish(bus, &e);
 }
 
-static void publish_bms_event(struct bms_poller *p, const struct bmsgw_bms_event *e)
+static void publish_bms_event(struct bms_poller *p, const struct bmsgw_bms_event *ev)
 {
-    const char *name = tinybms_event_name(e->id), *sev = tinybms_event_severity(e->id);
-    log_notice("BMS event 0x%02X (%s): %s at %u s", e->id, sev, name, e->timestamp_s);
+    const char *name = tinybms_event_name(ev->id), *sev = tinybms_event_severity(ev->id);
+    log_notice("BMS event 0x%02X (%s): %s at %u s", ev->id, sev, name, ev->timestamp_s);
     struct bus *bus = app_of(p)->bus;
     if (!bus_has_subscribers(bus, BUS_EVENT))
         return;
-    json_t *o =
-        json_pack("{s:s,s:i,s:i,s:s,s:s,s:I}", "type", "bms_event", "string", (int)p->index, "id",
-                  e->id, "name", name, "severity", sev, "timestamp_s", (json_int_t)e->timestamp_s);
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    if (text)
-        bus_publish_text(bus, BUS_EVENT, (int)p->index, text);
-    free(text);
-    json_decref(o);
+    struct bmsgw_event e = { .type = BMSGW_EV_BMS_EVENT, .string = (int16_t)p->index };
+    e.bms.id = ev->id;
+    e.bms.timestamp_s = ev->timestamp_s;
+    bmsgw_event_set_text(e.bms.name, sizeof(e.bms.name), name);
+    bmsgw_event_set_text(e.bms.severity, sizeof(e.bms.severity), sev);
+    bmsgw_event_publish(bus, &e);
 }
 
 void bms_publish_bms_events(struct bms_poller *p, const uint16_t *regs, int64_t now_ms)
