@@ -23,6 +23,7 @@
 #include "bmsgw/compose.h"
 #include "bmsgw/config_store.h"
 #include "bmsgw/control.h"
+#include "bmsgw/event.h"
 #include "bmsgw/log.h"
 #include "bmsgw/notify.h"
 #include "bmsgw/service.h"
@@ -244,11 +245,12 @@ static int setup_fds(struct daemon *d)
     return 0;
 }
 
-static void publish_event(struct daemon *d, const char *type, const char *detail)
+/* A config_changed event without a source (a reload). */
+static void publish_event(struct daemon *d, enum bmsgw_event_type type, const char *detail)
 {
-    char buf[400];
-    snprintf(buf, sizeof(buf), "{\"type\":\"%s\",\"detail\":\"%s\"}", type, detail);
-    bus_publish_text(d->app.bus, BUS_EVENT, -1, buf);
+    struct bmsgw_event e = { .type = (uint8_t)type, .string = -1 };
+    bmsgw_event_set_text(e.config.detail, sizeof(e.config.detail), detail);
+    bmsgw_event_publish(d->app.bus, &e);
 }
 
 static void reload(struct daemon *d)
@@ -275,7 +277,7 @@ static void reload(struct daemon *d)
     services_reload(&d->services, fresh);
     log_notice("configuration reloaded from %s (generation %llu)", d->opt.config_path,
                (unsigned long long)gen);
-    publish_event(d, "config_changed", "reloaded (SIGHUP)");
+    publish_event(d, BMSGW_EV_CONFIG_CHANGED, "reloaded (SIGHUP)");
 out:
     free(fresh);
     free(old);

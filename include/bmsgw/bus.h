@@ -15,8 +15,8 @@
 enum bus_topic {
     BUS_UART = 1u << 0,  /* raw RTU frames: data = bytes, dir, source = string index */
     BUS_CAN = 1u << 1,   /* CAN frames: can_id, data = payload (len = DLC), dir */
-    BUS_EVENT = 1u << 2, /* data = one JSON object (text): link up/down, config changed, ... */
-    BUS_ALERT = 1u << 3, /* data = one JSON object (text): alert raised/cleared/acknowledged */
+    BUS_EVENT = 1u << 2, /* data = one struct bmsgw_event (event.h): link up/down, config ... */
+    BUS_ALERT = 1u << 3, /* data = one struct alert_change (alerts.h): raised/cleared/acked */
 };
 
 enum bus_dir {

@@ -15,6 +15,7 @@
 #include "bmsgw/clock.h"
 #include "bmsgw/config_store.h"
 #include "bmsgw/control.h"
+#include "bmsgw/event.h"
 #include "bmsgw/log.h"
 #include "bmsgw/persist.h"
 #include "bmsgw/snapshot.h"
@@ -34,21 +35,8 @@ struct alerts {
 
 /* ---- the shared object -------------------------------------------------------------------- */
 
-/* One change as bus text; the message is shortened if the whole would not fit a bus message. */
-static char *change_text(const struct alert_change *c)
-{
-    struct alert_change tmp = *c;
-    for (;;) {
-        json_t *j = alert_change_to_json(&tmp);
-        char *text = j ? json_dumps(j, BMSGW_JSON_FLAGS) : NULL;
-        json_decref(j);
-        size_t len = text ? strlen(text) : 0, mlen = strlen(tmp.alert.message);
-        if (!text || len < BUS_DATA_MAX || mlen == 0)
-            return text;
-        free(text);
-        tmp.alert.message[mlen / 2] = '\0';
-    }
-}
+_Static_assert(sizeof(struct alert_change) <= BUS_DATA_MAX,
+               "an alert change must fit a bus message");
 
 static void publish(struct alerts *al, const struct alert_changes *ch)
 {
@@ -58,10 +46,8 @@ static void publish(struct alerts *al, const struct alert_changes *ch)
     static const char *const verbs[] = { "raised", "cleared", "acknowledged" };
     for (unsigned i = 0; i < ch->n; i++) {
         const struct alert_change *c = &ch->c[i];
-        char *text = change_text(c);
-        if (text)
-            bus_publish_text(al->bus, BUS_ALERT, c->alert.string, text);
-        free(text);
+        /* typed on the bus (bus.h): consumers encode it with alert_change_to_json() */
+        bus_publish_bytes(al->bus, BUS_ALERT, BUS_DIR_NONE, c->alert.string, 0, c, sizeof(*c));
         log_msg(c->kind == ALERT_RAISED ? levels[c->alert.severity] : LOG_INFO,
                 "alert %u %s (%s): %s", c->alert.id, verbs[c->kind],
                 alert_severity_name(c->alert.severity), c->alert.message);
@@ -209,21 +195,15 @@ static void on_commit(uint64_t generation, void *ctx)
 static void take_event(struct alerts_service_state *s, const struct bus_msg *m,
                        struct alert_changes *ch)
 {
-    json_t *j = json_loadb((const char *)m->data, m->len, 0, NULL);
-    const char *type = json_string_value(json_object_get(j, "type"));
-    json_t *str = json_object_get(j, "string"), *id = json_object_get(j, "id");
-    if (type && strcmp(type, "bms_event") == 0 && json_is_integer(str) && json_is_integer(id)) {
-        int si = (int)json_integer_value(str);
-        const char *name = json_string_value(json_object_get(j, "name"));
-        const char *sev = json_string_value(json_object_get(j, "severity"));
-        const char *sname = si >= 0 && si < s->sys->string_count ? s->sys->strings[si].name : NULL;
-        if (si >= 0 && si < BMSGW_MAX_STRINGS && json_integer_value(id) >= 0 &&
-            json_integer_value(id) <= 255)
-            alerts_engine_bms_event(&s->al->eng, si, sname, (unsigned)json_integer_value(id),
-                                    name ? name : "unknown event", sev ? sev : "info",
-                                    clock_real_ms(), ch);
-    }
-    json_decref(j);
+    struct bmsgw_event e;
+    if (!bmsgw_event_from_msg(m, &e) || e.type != BMSGW_EV_BMS_EVENT)
+        return;
+    int si = e.string;
+    const char *sname = si >= 0 && si < s->sys->string_count ? s->sys->strings[si].name : NULL;
+    if (si >= 0 && si < BMSGW_MAX_STRINGS)
+        alerts_engine_bms_event(&s->al->eng, si, sname, e.bms.id,
+                                e.bms.name[0] ? e.bms.name : "unknown event",
+                                e.bms.severity[0] ? e.bms.severity : "info", clock_real_ms(), ch);
 }
 
 static void step(struct alerts_service_state *s)

@@ -35,13 +35,13 @@ static bool device_exists(const char *path)
 
 static void announce(struct bms_poller *p, enum bmsgw_link_state st)
 {
-    static const char *const names[] = {
-        [BMSGW_LINK_UP] = "link_up", [BMSGW_LINK_DOWN] = "link_down"
-    };
     if ((st != BMSGW_LINK_UP && st != BMSGW_LINK_DOWN) || p->announced == st)
         return;
     p->announced = st;
-    bms_publish_event(p, names[st], st == BMSGW_LINK_UP ? p->port.device : p->reason);
+    if (st == BMSGW_LINK_UP)
+        bms_publish_event(p, BMSGW_EV_LINK_UP, p->port.device);
+    else
+        bms_publish_event(p, BMSGW_EV_LINK_DOWN, p->reason);
 }
 
 static void log_state(struct bms_poller *p, enum bmsgw_link_state old)
@@ -251,10 +251,12 @@ static int read_block(struct bms_poller *p, enum tinybms_block b)
             log_info("reading the %s block failed: %s", d->name, p->link.error);
         return rc;
     }
+    /* held for the next commit (the next fast sample's, normally): the fast sample just went
+     * out, and a generation of its own would make the consumers' next message wait */
     if (b == TINYBMS_BLOCK_EVENTS)
         bms_publish_bms_events(p, regs, now);
     else
-        bms_publish_block(p, b, regs, now);
+        bms_stage_block(p, b, regs, now);
     return 0;
 }
 
@@ -360,6 +362,7 @@ void *bms_poller_main(void *arg)
         bms_commands_serve(p);
         wait_next(p, clock_mono_ms());
     }
+    bms_publish_staged(p, clock_mono_ms());
     bms_link_close(&p->link);
     return NULL;
 }

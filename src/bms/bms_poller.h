@@ -12,6 +12,7 @@
 #include "bms_link.h"
 #include "bmsgw/config.h"
 #include "bmsgw/energy.h"
+#include "bmsgw/event.h"
 #include "bmsgw/log.h"
 #include "bmsgw/model.h"
 #include "bmsgw/tinybms.h"
@@ -76,6 +77,13 @@ struct bms_poller {
     uint32_t event_seq;
     uint16_t settings[BMSGW_SETTINGS_COUNT];
     bool settings_valid;
+
+    /* slow-cycle reads held for the cycle's next commit (one generation per poll cycle) */
+    unsigned staged_mask; /* 1 << enum tinybms_block */
+    struct {
+        uint16_t regs[TINYBMS_READ_MAX];
+        int64_t read_ms;
+    } staged[TINYBMS_BLOCK_COUNT];
 };
 
 /* The service's state shared by its threads. */
@@ -105,7 +113,13 @@ void bms_publish_sample(struct bms_poller *p, const struct tinybms_live *l, int6
 void bms_publish_block(struct bms_poller *p, enum tinybms_block b, const uint16_t *regs,
                        int64_t now_ms);
 void bms_publish_offline(struct bms_poller *p, const char *why, int64_t now_ms);
-void bms_publish_event(struct bms_poller *p, const char *type, const char *detail);
+/* A block of the slow cycle (stats, settings, identity): kept for the poller's next commit
+ * instead of a generation of its own. bms_publish_bms_events does the same with the event
+ * list; bms_publish_staged commits what is still held (0 generations when nothing is). */
+void bms_stage_block(struct bms_poller *p, enum tinybms_block b, const uint16_t *regs,
+                     int64_t now_ms);
+void bms_publish_staged(struct bms_poller *p, int64_t now_ms);
+void bms_publish_event(struct bms_poller *p, enum bmsgw_event_type type, const char *detail);
 void bms_publish_bms_events(struct bms_poller *p, const uint16_t *regs, int64_t now_ms);
 
 /* bms_poller.c: a failed request; closes the link and takes it down when the device went

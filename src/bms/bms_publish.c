@@ -2,13 +2,13 @@
 /* bms_publish.c — what a poller puts into the snapshot (its string only) and on the event bus. */
 #include "bms_poller.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bmsgw/app.h"
 #include "bmsgw/bus.h"
+#include "bmsgw/event.h"
 #include "bmsgw/log.h"
 #include "bmsgw/service.h"
 #include "bmsgw/snapshot.h"
@@ -62,12 +62,56 @@ static void fill_link(const struct bms_poller *p, struct bmsgw_link *lk)
     snprintf(lk->last_error, sizeof(lk->last_error), "%s", err);
 }
 
+static void apply_block(struct bmsgw_string *st, enum tinybms_block b, const uint16_t *regs,
+                        int64_t read_ms)
+{
+    switch (b) {
+    case TINYBMS_BLOCK_STATS:
+        memcpy(st->stats_reg, regs, sizeof(st->stats_reg));
+        st->stats_valid = true;
+        break;
+    case TINYBMS_BLOCK_SETTINGS:
+        tinybms_settings_apply(regs, st, read_ms);
+        break;
+    case TINYBMS_BLOCK_IDENTITY:
+        memcpy(st->ident_reg, regs, sizeof(st->ident_reg));
+        if (!st->ident_valid)
+            log_info("TinyBMS hardware %u, firmware %u (internal %u), bootloader %u",
+                     regs[0] & 0xFF, regs[1] & 0xFF, regs[2], regs[3] & 0xFF);
+        st->ident_valid = true;
+        break;
+    default:
+        break;
+    }
+}
+
+/* The slow-cycle reads held for this commit (bms_stage_block, bms_publish_bms_events). */
+static void apply_staged(struct bms_poller *p, struct bmsgw_string *st)
+{
+    for (unsigned b = 0; b < TINYBMS_BLOCK_COUNT; b++) {
+        if (!(p->staged_mask & (1u << b)))
+            continue;
+        if (b == TINYBMS_BLOCK_EVENTS) {
+            memcpy(st->events, p->events, p->n_events * sizeof(p->events[0]));
+            st->event_count = (uint16_t)p->n_events;
+            st->event_seq = p->event_seq;
+        } else {
+            apply_block(st, (enum tinybms_block)b, p->staged[b].regs, p->staged[b].read_ms);
+        }
+    }
+    p->staged_mask = 0;
+}
+
+/* Every commit of the poller starts here: what the slow cycle read since the last one goes out
+ * with it, so a poll cycle is one snapshot generation. */
 static struct bmsgw_string *begin(struct bms_poller *p, struct bmsgw_system **sys)
 {
     *sys = snapshot_write_begin(app_of(p)->snap);
     if ((*sys)->string_count <= p->index)
         (*sys)->string_count = (uint16_t)(p->index + 1);
-    return &(*sys)->strings[p->index];
+    struct bmsgw_string *st = &(*sys)->strings[p->index];
+    apply_staged(p, st);
+    return st;
 }
 
 static void commit(struct bms_poller *p, struct bmsgw_string *st, int64_t now_ms)
@@ -102,7 +146,7 @@ void bms_publish_sample(struct bms_poller *p, const struct tinybms_live *l, int6
             log_info("string online: %u cells, %.2f V, %.1f A, SOC %.1f %% (%u changes since the "
                      "last message)",
                      l->cell_count, l->pack_v, l->current_a, l->soc_pct, supp);
-        bms_publish_event(p, "string_online", "");
+        bms_publish_event(p, BMSGW_EV_STRING_ONLINE, "");
     }
 }
 
@@ -119,7 +163,32 @@ void bms_publish_offline(struct bms_poller *p, const char *why, int64_t now_ms)
     unsigned supp;
     if (log_ratelimit_pass(&p->rl_offline, now_ms, 10000, &supp))
         log_warn("string offline: %s (%u changes since the last message)", why, supp);
-    bms_publish_event(p, "string_offline", why);
+    bms_publish_event(p, BMSGW_EV_STRING_OFFLINE, why);
+}
+
+static void keep_settings(struct bms_poller *p, const uint16_t *regs)
+{
+    memcpy(p->settings, regs, sizeof(p->settings));
+    if (!p->settings_valid && (regs[342 - BMSGW_SETTINGS_FIRST] & 0xFF) != 0)
+        log_warn("the BMS broadcasts on its own (register 342 = %u): the poller resyncs "
+                 "after it, writing 0 to register 342 turns it off",
+                 regs[342 - BMSGW_SETTINGS_FIRST] & 0xFF);
+    p->settings_valid = true;
+}
+
+void bms_stage_block(struct bms_poller *p, enum tinybms_block b, const uint16_t *regs,
+                     int64_t now_ms)
+{
+    if (b >= TINYBMS_BLOCK_COUNT || b == TINYBMS_BLOCK_EVENTS || b == TINYBMS_BLOCK_LIVE)
+        return;
+    unsigned n = tinybms_blocks[b].count;
+    if (n > TINYBMS_READ_MAX)
+        n = TINYBMS_READ_MAX;
+    memcpy(p->staged[b].regs, regs, n * sizeof(regs[0]));
+    p->staged[b].read_ms = now_ms;
+    p->staged_mask |= 1u << b;
+    if (b == TINYBMS_BLOCK_SETTINGS)
+        keep_settings(p, regs);
 }
 
 void bms_publish_block(struct bms_poller *p, enum tinybms_block b, const uint16_t *regs,
@@ -127,62 +196,42 @@ void bms_publish_block(struct bms_poller *p, enum tinybms_block b, const uint16_
 {
     struct bmsgw_system *sys;
     struct bmsgw_string *st = begin(p, &sys);
-    switch (b) {
-    case TINYBMS_BLOCK_STATS:
-        memcpy(st->stats_reg, regs, sizeof(st->stats_reg));
-        st->stats_valid = true;
-        break;
-    case TINYBMS_BLOCK_SETTINGS:
-        tinybms_settings_apply(regs, st, now_ms);
-        memcpy(p->settings, regs, sizeof(p->settings));
-        if (!p->settings_valid && (regs[342 - BMSGW_SETTINGS_FIRST] & 0xFF) != 0)
-            log_warn("the BMS broadcasts on its own (register 342 = %u): the poller resyncs "
-                     "after it, writing 0 to register 342 turns it off",
-                     regs[342 - BMSGW_SETTINGS_FIRST] & 0xFF);
-        p->settings_valid = true;
-        break;
-    case TINYBMS_BLOCK_IDENTITY:
-        memcpy(st->ident_reg, regs, sizeof(st->ident_reg));
-        if (!st->ident_valid)
-            log_info("TinyBMS hardware %u, firmware %u (internal %u), bootloader %u",
-                     regs[0] & 0xFF, regs[1] & 0xFF, regs[2], regs[3] & 0xFF);
-        st->ident_valid = true;
-        break;
-    default:
-        break;
-    }
+    apply_block(st, b, regs, now_ms);
+    if (b == TINYBMS_BLOCK_SETTINGS)
+        keep_settings(p, regs);
     commit(p, st, now_ms);
 }
 
-void bms_publish_event(struct bms_poller *p, const char *type, const char *detail)
+void bms_publish_staged(struct bms_poller *p, int64_t now_ms)
 {
-    struct bus *bus = app_of(p)->bus;
-    if (!bus_has_subscribers(bus, BUS_EVENT))
-        return;
-    json_t *o = json_pack("{s:s,s:i,s:s,s:s}", "type", type, "string", (int)p->index, "name",
-                          p->port.name, "detail", detail ? detail : "");
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    if (text)
-        bus_publish_text(bus, BUS_EVENT, (int)p->index, text);
-    free(text);
-    json_decref(o);
+    if (p->staged_mask)
+        bms_publish_link(p, now_ms);
 }
 
-static void publish_bms_event(struct bms_poller *p, const struct bmsgw_bms_event *e)
+void bms_publish_event(struct bms_poller *p, enum bmsgw_event_type type, const char *detail)
 {
-    const char *name = tinybms_event_name(e->id), *sev = tinybms_event_severity(e->id);
-    log_notice("BMS event 0x%02X (%s): %s at %u s", e->id, sev, name, e->timestamp_s);
     struct bus *bus = app_of(p)->bus;
     if (!bus_has_subscribers(bus, BUS_EVENT))
         return;
-    json_t *o =
-        json_pack("{s:s,s:i,s:i,s:s,s:s,s:I}", "type", "bms_event", "string", (int)p->index, "id",
-                  e->id, "name", name, "severity", sev, "timestamp_s", (json_int_t)e->timestamp_s);
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    if (text)
-        bus_publish_text(bus, BUS_EVENT, (int)p->index, text);
-    free(text);
-    json_decref(o);
+    struct bmsgw_event e = { .type = (uint8_t)type, .string = (int16_t)p->index };
+    bmsgw_event_set_text(e.link.name, sizeof(e.link.name), p->port.name);
+    bmsgw_event_set_text(e.link.detail, sizeof(e.link.detail), detail);
+    bmsgw_event_publish(bus, &e);
+}
+
+static void publish_bms_event(struct bms_poller *p, const struct bmsgw_bms_event *ev)
+{
+    const char *name = tinybms_event_name(ev->id), *sev = tinybms_event_severity(ev->id);
+    log_notice("BMS event 0x%02X (%s): %s at %u s", ev->id, sev, name, ev->timestamp_s);
+    struct bus *bus = app_of(p)->bus;
+    if (!bus_has_subscribers(bus, BUS_EVENT))
+        return;
+    struct bmsgw_event e = { .type = BMSGW_EV_BMS_EVENT, .string = (int16_t)p->index };
+    e.bms.id = ev->id;
+    e.bms.timestamp_s = ev->timestamp_s;
+    bmsgw_event_set_text(e.bms.name, sizeof(e.bms.name), name);
+    bmsgw_event_set_text(e.bms.severity, sizeof(e.bms.severity), sev);
+    bmsgw_event_publish(bus, &e);
 }
 
 void bms_publish_bms_events(struct bms_poller *p, const uint16_t *regs, int64_t now_ms)
@@ -194,12 +243,8 @@ void bms_publish_bms_events(struct bms_poller *p, const uint16_t *regs, int64_t 
     p->n_events = n;
     p->events_baseline = true;
     p->event_seq += n_new;
-    struct bmsgw_system *sys;
-    struct bmsgw_string *st = begin(p, &sys);
-    memcpy(st->events, cur, n * sizeof(cur[0]));
-    st->event_count = (uint16_t)n;
-    st->event_seq = p->event_seq;
-    commit(p, st, now_ms);
+    p->staged_mask |= 1u << TINYBMS_BLOCK_EVENTS; /* into the cycle's next commit */
+    (void)now_ms;
     for (unsigned i = 0; i < n_new; i++)
         publish_bms_event(p, &fresh[i]);
 }

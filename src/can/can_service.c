@@ -11,26 +11,25 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "bmsgw/bus.h"
 #include "bmsgw/clock.h"
 #include "bmsgw/config_store.h"
+#include "bmsgw/event.h"
 #include "bmsgw/log.h"
 #include "bmsgw/snapshot.h"
 #include "bmsgw/victron.h"
 
 static void publish_state(struct can_svc *c, const char *detail)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "type", "can_state", "interface",
-                          c->cfg.can.interface, "link", bmsgw_link_state_name(c->h.link.state),
-                          "bus", bmsgw_can_bus_state_name(c->h.bus_state), "sending", c->h.sending,
-                          "detail", detail ? detail : "");
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    if (text)
-        bus_publish_text(c->app->bus, BUS_EVENT, -1, text);
-    free(text);
-    json_decref(o);
+    if (!bus_has_subscribers(c->app->bus, BUS_EVENT))
+        return;
+    struct bmsgw_event e = { .type = BMSGW_EV_CAN_STATE, .string = -1 };
+    bmsgw_event_set_text(e.can.interface, sizeof(e.can.interface), c->cfg.can.interface);
+    e.can.link = (uint8_t)c->h.link.state;
+    e.can.bus = c->h.bus_state;
+    e.can.sending = c->h.sending;
+    bmsgw_event_set_text(e.can.detail, sizeof(e.can.detail), detail);
+    bmsgw_event_publish(c->app->bus, &e);
 }
 
 static void set_link(struct can_svc *c, enum bmsgw_link_state st, int64_t now_ms, const char *why)

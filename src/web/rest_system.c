@@ -15,6 +15,7 @@
 #include "bmsgw/cmdq.h"
 #include "bmsgw/config_json.h"
 #include "bmsgw/config_store.h"
+#include "bmsgw/event.h"
 #include "bmsgw/log.h"
 #include "bmsgw/service.h"
 #include "bmsgw/status_json.h"
@@ -75,21 +76,24 @@ static json_t *split_keys(const char *list)
     return arr;
 }
 
-/* Publish an event object (stolen) on BUS_EVENT, for /ws/events. */
-static void publish_event(struct rest_api *api, int source, json_t *ev)
+/* Publish an event on BUS_EVENT, for /ws/events: detail, and source or target ("" = none). */
+static void publish_event(struct rest_api *api, enum bmsgw_event_type type, int string,
+                          const char *who, const char *detail)
 {
-    char *text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
-    if (text)
-        bus_publish_text(api->app->bus, BUS_EVENT, source, text);
-    free(text);
-    json_decref(ev);
+    struct bmsgw_event e = { .type = (uint8_t)type, .string = (int16_t)string };
+    if (type == BMSGW_EV_CONFIG_CHANGED) {
+        bmsgw_event_set_text(e.config.source, sizeof(e.config.source), who);
+        bmsgw_event_set_text(e.config.detail, sizeof(e.config.detail), detail);
+    } else {
+        bmsgw_event_set_text(e.text.target, sizeof(e.text.target), who);
+        bmsgw_event_set_text(e.text.detail, sizeof(e.text.detail), detail);
+    }
+    bmsgw_event_publish(api->app->bus, &e);
 }
 
 static void announce_change(struct rest_api *api, const char *detail)
 {
-    publish_event(
-        api, -1,
-        json_pack("{s:s,s:s,s:s}", "type", "config_changed", "source", "api", "detail", detail));
+    publish_event(api, BMSGW_EV_CONFIG_CHANGED, -1, "api", detail);
 }
 
 /* Apply the patch through the same validator as the file, persist the overlay, swap it in and
@@ -215,9 +219,7 @@ static void restart_bms(struct rest_api *api, json_t *body, struct rest_response
         return;
     }
     log_notice("TinyBMS of string %d reset through the API", idx + 1);
-    publish_event(api, idx,
-                  json_pack("{s:s,s:i,s:s}", "type", "bms_reset", "string", idx, "detail",
-                            "requested through the API"));
+    publish_event(api, BMSGW_EV_BMS_RESET, idx, "", "requested through the API");
     rest_ok(rs, json_pack("{s:s,s:i}", "reset", "bms", "string", idx + 1));
 }
 
@@ -228,9 +230,7 @@ void rest_h_restart(struct rest_api *api, const struct rest_request *rq, json_t 
     if (target && strcmp(target, "gateway") == 0) {
         log_notice("restart of the gateway requested through the API by %s",
                    rq->client ? rq->client : "a client");
-        publish_event(api, -1,
-                      json_pack("{s:s,s:s,s:s}", "type", "restart", "target", "gateway", "detail",
-                                "requested through the API"));
+        publish_event(api, BMSGW_EV_RESTART, -1, "gateway", "requested through the API");
         rest_ok(rs, json_pack("{s:s}", "restarting", "gateway"));
         rs->status = 202;
         rs->after = REST_AFTER_EXIT;

@@ -14,6 +14,7 @@
 #include "bmsgw/config_store.h"
 #include "bmsgw/control.h"
 #include "bmsgw/log.h"
+#include "bmsgw/publisher.h"
 #include "bmsgw/snapshot.h"
 #include "bmsgw/status_json.h"
 #include "bmsgw/ws_stream.h"
@@ -36,17 +37,12 @@ static const struct lws_protocols protocols[] = {
 
 /* ---- cross-thread wake-ups ---------------------------------------------------------------- */
 
-/* A snapshot commit (writer's thread). ctx is the service, which outlives the watcher: its priv
- * is read under its lock, which ws_stop holds while it takes the state away. */
-static void on_commit(uint64_t generation, void *ctx)
+/* A snapshot commit (writer's thread, through the publisher): the publisher is freed, and its
+ * watcher removed, before the context goes away. */
+static void on_commit(void *ctx)
 {
-    struct service *svc = ctx;
-    (void)generation;
-    pthread_mutex_lock(&svc->lock);
-    struct ws_state *s = svc->priv;
-    if (s)
-        lws_cancel_service(s->ctx);
-    pthread_mutex_unlock(&svc->lock);
+    struct ws_state *s = ctx;
+    lws_cancel_service(s->ctx);
 }
 
 /* A bus message (publisher's thread, under the bus's read lock; unsubscribing waits for it). */
@@ -109,15 +105,15 @@ static void refresh_config(struct ws_state *s)
     s->min_interval_ms = cfg->ws.telemetry_min_interval_ms;
     s->stale_after_ms = cfg->bms.stale_after_ms;
     s->read_requires_token = cfg->http.read_requires_token;
+    publisher_set_interval(s->pub, s->min_interval_ms);
     free(cfg);
 }
 
-/* Encode the current system (a new generation) as the newest status. */
-static struct ws_msg *encode_status(struct ws_state *s)
+/* Encode s->sys (generation gen) as the newest status. */
+static struct ws_msg *encode_status(struct ws_state *s, uint64_t gen)
 {
     struct control_state ctl;
     size_t len = 0;
-    uint64_t gen = snapshot_copy(s->svc->app->snap, s->sys);
     control_get(s->svc->app->control, &ctl);
     struct status_json_opts o = { .now_ms = clock_mono_ms(),
                                   .now_real_ms = clock_real_ms(),
@@ -138,23 +134,54 @@ static struct ws_msg *encode_status(struct ws_state *s)
 struct ws_msg *ws_current_status(struct ws_state *s)
 {
     if (!s->status || snapshot_generation(s->svc->app->snap) != s->status_gen)
-        encode_status(s);
+        encode_status(s, snapshot_copy(s->svc->app->snap, s->sys));
     return s->status;
 }
 
 /* ---- telemetry ---------------------------------------------------------------------------- */
 
-static void broadcast(struct ws_state *s)
+/* s->sys holds generation gen (from the publisher): to every telemetry client that does not
+ * have it yet (a client that just connected got it as its first message). */
+static void broadcast(struct ws_state *s, uint64_t gen)
 {
-    struct ws_msg *m = encode_status(s);
-    s->last_broadcast_ms = clock_mono_ms();
+    struct ws_msg *m = s->status && s->status_gen == gen ? s->status : encode_status(s, gen);
     if (!m)
         return;
     for (struct ws_client *c = s->clients; c; c = c->next) {
-        if (c->ch != WS_CH_TELEMETRY || c->dead)
+        if (c->ch != WS_CH_TELEMETRY || c->dead || c->status_gen >= gen)
             continue;
         ws_queue_set_latest(&c->q, m);
+        c->status_gen = gen;
         lws_callback_on_writable(c->wsi);
+    }
+}
+
+int ws_telemetry_spacing_ms(const struct ws_state *s)
+{
+    return publisher_spacing_ms(s->min_interval_ms);
+}
+
+static void on_broadcast_timer(lws_sorted_usec_list_t *sul);
+
+/* A new generation, or the wait for one is over: send the newest now, or when the spacing since
+ * the last one has passed (the publisher decides). */
+static void telemetry_wakeup(struct ws_state *s)
+{
+    uint64_t gen = 0;
+    int wait = 0;
+    if (!s->ch_clients[WS_CH_TELEMETRY] || s->broadcast_scheduled)
+        return;
+    switch (publisher_next(s->pub, s->sys, &gen, &wait)) {
+    case PUBLISHER_READY:
+        broadcast(s, gen);
+        break;
+    case PUBLISHER_WAIT:
+        s->broadcast_scheduled = true;
+        lws_sul_schedule(s->ctx, 0, &s->sul_broadcast, on_broadcast_timer,
+                         (lws_usec_t)wait * LWS_US_PER_MS);
+        break;
+    default:
+        break;
     }
 }
 
@@ -163,30 +190,7 @@ static void on_broadcast_timer(lws_sorted_usec_list_t *sul)
     struct ws_state *s =
         (struct ws_state *)(void *)((char *)sul - offsetof(struct ws_state, sul_broadcast));
     s->broadcast_scheduled = false;
-    if (s->ch_clients[WS_CH_TELEMETRY] && snapshot_generation(s->svc->app->snap) != s->status_gen)
-        broadcast(s);
-}
-
-int ws_telemetry_spacing_ms(const struct ws_state *s)
-{
-    int tol = s->min_interval_ms / 5;
-    return s->min_interval_ms - (tol < 50 ? tol : 50);
-}
-
-/* A new generation: send it now, or when the spacing since the last one has passed. */
-static void telemetry_wakeup(struct ws_state *s)
-{
-    if (!s->ch_clients[WS_CH_TELEMETRY] || s->broadcast_scheduled ||
-        snapshot_generation(s->svc->app->snap) == s->status_gen)
-        return;
-    int64_t wait = s->last_broadcast_ms + ws_telemetry_spacing_ms(s) - clock_mono_ms();
-    if (wait <= 0) {
-        broadcast(s);
-        return;
-    }
-    s->broadcast_scheduled = true;
-    lws_sul_schedule(s->ctx, 0, &s->sul_broadcast, on_broadcast_timer,
-                     (lws_usec_t)wait * LWS_US_PER_MS);
+    telemetry_wakeup(s);
 }
 
 /* ---- streams ------------------------------------------------------------------------------ */
@@ -340,6 +344,8 @@ static void state_free(struct ws_state *s)
 {
     if (!s)
         return;
+    publisher_free(s->pub); /* no commit wakes the context from here on */
+    s->pub = NULL;
     if (s->ctx)
         lws_context_destroy(s->ctx); /* closes the clients: their callbacks run here */
     for (int ch = 0; ch < WS_CH_COUNT; ch++)
@@ -372,15 +378,18 @@ static int ws_start(struct service *svc)
     load_token(s, cfg);
     rc = create_context(s, cfg);
     if (rc == 0) {
+        struct publisher_opts po = { .min_interval_ms = s->min_interval_ms,
+                                     .wake = on_commit,
+                                     .wake_ctx = s };
+        rc = publisher_new(svc->app->snap, &po, &s->pub);
+    }
+    if (rc == 0) {
         pthread_mutex_lock(&svc->lock);
         svc->priv = s;
         pthread_mutex_unlock(&svc->lock);
-        rc = snapshot_watch_add(svc->app->snap, on_commit, svc);
-    }
-    if (rc == 0)
         rc = -pthread_create(&s->thread, NULL, ws_thread, s);
+    }
     if (rc) {
-        snapshot_watch_remove(svc->app->snap, on_commit, svc);
         pthread_mutex_lock(&svc->lock);
         svc->priv = NULL;
         pthread_mutex_unlock(&svc->lock);
@@ -403,7 +412,8 @@ static int ws_stop(struct service *svc, int timeout_ms)
     atomic_store(&s->stop, true);
     lws_cancel_service(s->ctx);
     pthread_join(s->thread, NULL);
-    snapshot_watch_remove(svc->app->snap, on_commit, svc);
+    publisher_free(s->pub); /* the watcher goes first: no wake-up reaches a destroyed context */
+    s->pub = NULL;
     pthread_mutex_lock(&svc->lock);
     svc->priv = NULL; /* a watcher still running sees nothing from now on */
     pthread_mutex_unlock(&svc->lock);

@@ -47,6 +47,7 @@ struct ws_client {
     bool receiving;
     bool dead; /* being closed: nothing more is queued */
     int64_t last_telemetry_ms;
+    uint64_t status_gen; /* the newest generation queued for it (telemetry) */
 };
 
 struct ws_state {
@@ -68,10 +69,10 @@ struct ws_state {
     unsigned ch_clients[WS_CH_COUNT];
     struct bus_sub *subs[WS_CH_COUNT];
     /* telemetry */
+    struct publisher *pub; /* the snapshot watcher and the pacing (publisher.h) */
     struct bmsgw_system *sys;
     struct ws_msg *status; /* the newest encoded status */
     uint64_t status_gen;
-    int64_t last_broadcast_ms;
     bool broadcast_scheduled;
     lws_sorted_usec_list_t sul_broadcast;
     lws_sorted_usec_list_t sul_tick;
@@ -80,9 +81,8 @@ struct ws_state {
     struct ws_metrics m;
 };
 
-/* The shortest spacing of two telemetry messages: ws.telemetry_min_interval_ms less a
- * tolerance (a fifth, at most 50 ms) for the poll's jitter, so that a poll period equal to the
- * interval (250 ms both by default) does not make every other message wait. */
+/* The shortest spacing of two telemetry messages to one client: publisher_spacing_ms() of
+ * ws.telemetry_min_interval_ms. */
 int ws_telemetry_spacing_ms(const struct ws_state *s);
 
 /* libwebsockets' callback of the one protocol (ws_session.c). */

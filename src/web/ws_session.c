@@ -52,8 +52,10 @@ static void initial_messages(struct ws_state *s, struct ws_client *c)
 {
     if (c->ch == WS_CH_TELEMETRY) {
         struct ws_msg *m = ws_current_status(s);
-        if (m)
+        if (m) {
             ws_queue_set_latest(&c->q, m);
+            c->status_gen = s->status_gen;
+        }
     } else if (c->ch == WS_CH_ALERTS && s->svc->app->alerts) {
         json_t *j = json_pack("{s:s,s:o}", "type", "active", "alerts",
                               alerts_active_json(s->svc->app->alerts));

@@ -4,6 +4,10 @@
 #include "bmsgw/ws_stream.h"
 
 #include <stdio.h>
+#include <string.h>
+
+#include "bmsgw/alerts.h"
+#include "bmsgw/event.h"
 
 #include "bmsgw/victron.h"
 
@@ -38,20 +42,21 @@ json_t *ws_stream_json(const struct bus_msg *b)
 {
     json_t *j = NULL;
     switch (b->topic) {
-    case BUS_EVENT:
-    case BUS_ALERT:
-        j = json_loadb((const char *)b->data, b->len, 0, NULL);
-        if (!json_is_object(j)) {
-            json_decref(j);
-            return NULL;
-        }
-        if (!json_object_get(j, "t_ms"))
-            json_object_set_new(j, "t_ms", json_integer(b->t_ms));
+    case BUS_EVENT: {
+        struct bmsgw_event e;
         /* strings travel on the bus as indexes; people count them from 1 */
-        if (b->topic == BUS_EVENT && json_is_integer(json_object_get(j, "string")))
-            json_object_set_new(j, "string",
-                                json_integer(json_integer_value(json_object_get(j, "string")) + 1));
+        return bmsgw_event_from_msg(b, &e) ? bmsgw_event_to_json(&e, 1, b->t_ms) : NULL;
+    }
+    case BUS_ALERT: {
+        struct alert_change c;
+        if (b->len != sizeof(c))
+            return NULL;
+        memcpy(&c, b->data, sizeof(c));
+        j = alert_change_to_json(&c);
+        if (j && !json_object_get(j, "t_ms"))
+            json_object_set_new(j, "t_ms", json_integer(b->t_ms));
         return j;
+    }
     case BUS_UART:
         return json_pack("{s:s,s:o,s:I,s:o}", "dir", dir_name(b->dir), "string",
                          b->source >= 0 ? json_integer(b->source + 1) : json_null(), "t_ms",

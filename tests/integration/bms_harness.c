@@ -35,6 +35,7 @@
 #include "bmsgw/compose.h"
 #include "bmsgw/config_store.h"
 #include "bmsgw/control.h"
+#include "bmsgw/event.h"
 #include "bmsgw/energy.h"
 #include "bmsgw/log.h"
 #include "bmsgw/snapshot.h"
@@ -103,11 +104,12 @@ static void drain(struct harness *h)
                 h->tx_at_rx = h->tx_frames;
             }
         } else if (m.topic == BUS_EVENT) {
-            json_t *e = json_loadb((const char *)m.data, m.len, 0, NULL);
+            struct bmsgw_event ev;
+            json_t *e = bmsgw_event_from_msg(&m, &ev) ? bmsgw_event_to_json(&ev, 0, 0) : NULL;
             if (json_is_object(e)) /* in bus order: the poller publishes both */
                 json_object_set_new(e, "tx_since_rx",
                                     json_integer((json_int_t)(h->tx_frames - h->tx_at_rx)));
-            json_array_append_new(h->events, e ? e : json_string((const char *)m.data));
+            json_array_append_new(h->events, e ? e : json_string("unknown event"));
         }
     }
 }

@@ -27,6 +27,7 @@
 #include "bmsgw/compose.h"
 #include "bmsgw/config_store.h"
 #include "bmsgw/control.h"
+#include "bmsgw/event.h"
 #include "bmsgw/log.h"
 #include "bmsgw/snapshot.h"
 #include "bmsgw/tinybms_sim.h"
@@ -91,9 +92,17 @@ static unsigned count_events(struct bus_sub *sub, const char *type)
     unsigned n = 0;
     char needle[64];
     snprintf(needle, sizeof(needle), "\"type\":\"%s\"", type);
-    while (bus_pop(sub, &m))
-        if (m.topic == BUS_EVENT && strstr((const char *)m.data, needle))
+    while (bus_pop(sub, &m)) {
+        struct bmsgw_event e;
+        if (!bmsgw_event_from_msg(&m, &e))
+            continue;
+        json_t *j = bmsgw_event_to_json(&e, 0, 0); /* as the bus carried it when it was text */
+        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        if (text && strstr(text, needle))
             n++;
+        free(text);
+        json_decref(j);
+    }
     return n;
 }
 

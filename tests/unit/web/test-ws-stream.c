@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "bmsgw/alerts.h"
+#include "bmsgw/event.h"
 #include "bmsgw/ws_stream.h"
 
 static struct bus_msg bytes_msg(uint32_t topic, uint8_t dir, int source, uint32_t id,
@@ -71,25 +73,34 @@ static void test_text_topics(void **state)
 {
     (void)state;
     struct bus_msg m = { .topic = BUS_EVENT, .t_ms = 42 };
-    const char *ev = "{\"type\":\"link_down\",\"string\":0}";
-    m.len = (uint16_t)strlen(ev);
-    memcpy(m.data, ev, m.len);
+    struct bmsgw_event ev = { .type = BMSGW_EV_LINK_DOWN, .string = 0 };
+    m.len = (uint16_t)sizeof(ev);
+    memcpy(m.data, &ev, m.len);
     json_t *j = ws_stream_json(&m);
     assert_string_equal(json_string_value(json_object_get(j, "type")), "link_down");
     assert_int_equal(json_integer_value(json_object_get(j, "t_ms")), 42);
     assert_int_equal(json_integer_value(json_object_get(j, "string")), 1);
     json_decref(j);
-    const char *al = "{\"type\":\"raised\",\"t_ms\":7}";
+    struct alert_change al = { .kind = ALERT_RAISED };
     m.topic = BUS_ALERT;
-    m.len = (uint16_t)strlen(al);
-    memcpy(m.data, al, m.len);
+    m.len = (uint16_t)sizeof(al);
+    memcpy(m.data, &al, m.len);
     j = ws_stream_json(&m);
-    assert_int_equal(json_integer_value(json_object_get(j, "t_ms")), 7); /* kept */
+    assert_string_equal(json_string_value(json_object_get(j, "type")), "raised");
+    assert_int_equal(json_integer_value(json_object_get(j, "t_ms")), 42); /* the bus's stamp */
     json_decref(j);
-    const char *bad[] = { "not json", "[1,2]", "" };
+    /* nothing a stream could send: an unknown event type, a payload of the wrong size */
+    m.topic = BUS_EVENT;
+    ev.type = BMSGW_EV_COUNT;
+    memcpy(m.data, &ev, sizeof(ev));
+    assert_null(ws_stream_json(&m));
+    ev.type = BMSGW_EV_NONE;
+    memcpy(m.data, &ev, sizeof(ev));
+    assert_null(ws_stream_json(&m));
+    const unsigned lens[] = { 0, 3, (unsigned)sizeof(ev) - 1 };
     for (unsigned i = 0; i < 3; i++) {
-        m.len = (uint16_t)strlen(bad[i]);
-        memcpy(m.data, bad[i], m.len);
+        m.len = (uint16_t)lens[i];
+        m.topic = i % 2 ? BUS_ALERT : BUS_EVENT;
         assert_null(ws_stream_json(&m));
     }
 }
