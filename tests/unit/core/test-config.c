@@ -146,6 +146,8 @@ static const struct fixture_case fixtures[] = {
       "3480 mV is below limits.cell_charge_mv + 50 mV (3500 mV)" },
     { "too-many-cells.conf", 3, "bms.ports[0].cells", "0..48" },
     { "bad-enum.conf", 3, "can.on_stale", "must be one of silence, block (got \"ignore\")" },
+    { "unknown-can-protocol.conf", 3, "can.protocol",
+      "must be one of victron (got \"pylontech\")" },
     { "unknown-group.conf", 2, "mqtt", "unknown key; allowed at top level: state_dir, log, bms" },
 };
 
