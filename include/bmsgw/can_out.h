@@ -9,7 +9,7 @@
 #include "bmsgw/config.h"
 #include "bmsgw/control.h"
 #include "bmsgw/model.h"
-#include "bmsgw/victron.h"
+#include "bmsgw/can_proto.h"
 
 /*
  * The last step between the snapshot and the bus, shared by the CAN thread and the tests. From
@@ -26,8 +26,9 @@
  *           counted offline and blocking; the measurement frames are withheld.
  *
  * Whenever CCL is 0 (for any reason) CVL is at most V, the lowest fresh pack voltage over the
- * online strings (the last one seen when stale), rounded down to 0.1 V, and 0x372 counts at
- * least one string blocking charge; DCL = 0 likewise counts a string blocking discharge.
+ * online strings (the last one seen when stale), rounded down to 0.1 V, and at least one string
+ * is counted blocking charge (Victron: 0x372); DCL = 0 likewise counts a string blocking
+ * discharge.
  */
 
 enum can_out_mode {
@@ -68,13 +69,15 @@ void can_out_decide(const struct bmsgw_config *cfg, const struct bmsgw_system *s
 /* The encoders' input for out (sys: the same composed system; the aggregate the frames count
  * is taken from out). */
 void can_out_input(const struct can_out *out, const struct bmsgw_system *sys,
-                   const struct cfg_can *can, struct victron_input *in);
+                   const struct cfg_can *can, struct can_proto_input *in);
 
-/* Frame f with payload data went on the bus: remembers the CVL of a 0x351. */
-void can_out_sent(struct can_out_state *st, enum bmsgw_can_frame f,
-                  const uint8_t data[VICTRON_DLC]);
+/* Frame f of protocol p with payload data went on the bus: remembers the CVL of the limits
+ * frame. */
+void can_out_sent(struct can_out_state *st, const struct can_proto *p, unsigned f,
+                  const uint8_t data[CAN_PROTO_DLC]);
 
-/* True when frame f carries measurements (withheld in block mode rather than sent frozen). */
-bool can_out_measurement_frame(enum bmsgw_can_frame f);
+/* True when frame f of p carries measurements (withheld in block mode rather than sent
+ * frozen). */
+bool can_out_measurement_frame(const struct can_proto *p, unsigned f);
 
 #endif

@@ -4,16 +4,18 @@
 #define BMSGW_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bmsgw/model.h"
 
-#define CFG_MAX_PORTS    8
-#define CFG_MAX_MAPS     4
-#define CFG_PATH_MAX     256
-#define CFG_TABLE_MAX    8
-#define CFG_DEFAULT_FILE "/etc/bmsgw.conf"
-#define CFG_OVERLAY_NAME "runtime.conf"
+#define CFG_MAX_PORTS       8
+#define CFG_MAX_MAPS        4
+#define CFG_PATH_MAX        256
+#define CFG_TABLE_MAX       8
+#define CFG_CAN_PERIODS_MAX BMSGW_CAN_FRAMES_MAX /* can.period_<id>_ms keys, all protocols */
+#define CFG_DEFAULT_FILE    "/etc/bmsgw.conf"
+#define CFG_OVERLAY_NAME    "runtime.conf"
 
 /* Enumerations are stored as the index of their name in the schema. */
 enum cfg_log_level {
@@ -65,7 +67,9 @@ struct cfg_can {
     char serial[17];        /* 0x380/0x381 */
     int model_id;           /* 0x35F */
     int hardware_version;   /* 0x35F */
-    int period_ms[BMSGW_CAN_FRAME_COUNT];
+    int protocol;           /* index in the CAN protocols built in (can.protocol) */
+    /* send periods by key slot (cfg_can_period_slot): can.period_<id>_ms of every protocol */
+    int period_ms[CFG_CAN_PERIODS_MAX];
 };
 
 /* A piecewise-linear factor table: x[] strictly increasing (mV or degC), f[] in 0..1. */
@@ -181,9 +185,23 @@ struct bmsgw_config {
 /* CVL stays this far below cells x the over-voltage cutoff (spec/victron-can.md). */
 #define CFG_OV_MARGIN_MV 50
 
-/* The part of a battery name that a Victron GX takes for a product it treats specially
- * ("PYLON", "BYD", "PELIO" anywhere, any case; "LG" as a word of its own), or NULL. */
-const char *cfg_gx_quirk_name(const char *text);
+/*
+ * What the configuration asks of the CAN protocols built in, without knowing any: the CAN
+ * module answers (src/can/can_protocols.c, from can_proto.h). Protocol p is 0..count-1, the
+ * value of can.protocol; frame i is 0..cfg_can_frame_count(p)-1.
+ */
+unsigned cfg_can_protocol_count(void);
+const char *cfg_can_protocol_name(unsigned p);
+unsigned cfg_can_frame_count(unsigned p);
+/* The CAN ID of frame i of protocol p and its default send period. */
+void cfg_can_frame(unsigned p, unsigned i, unsigned *can_id, int *period_ms);
+/* 1 with why filled ("contains PYLON: the GX would ...") when protocol p refuses a name it
+ * sends, 0 when the name is fine. */
+int cfg_can_name_check(int p, const char *text, char *why, size_t size);
+
+/* The slot in cfg_can.period_ms of the key can.period_<id>_ms (one per CAN ID over every
+ * protocol, in the order of the protocols' tables), or -1 when no protocol sends can_id. */
+int cfg_can_period_slot(unsigned can_id);
 
 /* One error: where (file:line when it came from a file, the key path), and what is allowed. */
 struct cfg_error {

@@ -148,7 +148,7 @@ struct bmsgw_aggregate {
     int64_t newest_sample_ms;
 };
 
-/* Alarm conditions, in the order of the Victron 0x35A fields. */
+/* Alarm conditions (each CAN protocol maps them onto its own alarm bits). */
 enum bmsgw_alarm_id {
     BMSGW_ALARM_GENERAL = 0,
     BMSGW_ALARM_HIGH_VOLTAGE,
@@ -238,29 +238,9 @@ struct bmsgw_limits {
     int64_t computed_ms;
 };
 
-/* The Victron frames, in the order of the frame table (spec/victron-can.md). */
-enum bmsgw_can_frame {
-    BMSGW_CAN_351 = 0,
-    BMSGW_CAN_355,
-    BMSGW_CAN_356,
-    BMSGW_CAN_35A,
-    BMSGW_CAN_35E,
-    BMSGW_CAN_35F,
-    BMSGW_CAN_370,
-    BMSGW_CAN_371,
-    BMSGW_CAN_372,
-    BMSGW_CAN_373,
-    BMSGW_CAN_374,
-    BMSGW_CAN_375,
-    BMSGW_CAN_376,
-    BMSGW_CAN_377,
-    BMSGW_CAN_378,
-    BMSGW_CAN_379,
-    BMSGW_CAN_380,
-    BMSGW_CAN_381,
-    BMSGW_CAN_382,
-    BMSGW_CAN_FRAME_COUNT
-};
+/* Per-frame CAN counters are indexed by the position in the CAN protocol's frame table
+ * (can_proto.h); no protocol has more frames than this. */
+#define BMSGW_CAN_FRAMES_MAX 32
 
 enum bmsgw_can_bus_state {
     BMSGW_CAN_BUS_UNKNOWN = 0,
@@ -284,10 +264,10 @@ struct bmsgw_can_health {
     uint64_t tx_dropped; /* ENOBUFS and other send failures */
     uint64_t bus_errors;
     uint64_t restarts;
-    int64_t last_305_ms; /* monotonic ms, 0 = never seen */
-    int64_t last_307_ms;
-    bool inverter_identified; /* 0x307 carried "VIC" */
-    int64_t frame_last_ms[BMSGW_CAN_FRAME_COUNT];
+    int64_t last_keepalive_ms; /* the inverter's keepalive, monotonic ms, 0 = never seen */
+    int64_t last_identify_ms;  /* the inverter's identification */
+    bool inverter_identified;  /* it identified itself as the protocol's peer */
+    int64_t frame_last_ms[BMSGW_CAN_FRAMES_MAX]; /* by frame index of the protocol */
 };
 
 /* The whole system. Plain data: copy it, never share pointers into it. */

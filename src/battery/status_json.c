@@ -305,7 +305,7 @@ static json_t *can_json(const struct bmsgw_can_health *c, int64_t now_ms)
     return json_pack("{s:s,s:s,s:b,s:b,s:b,s:o}", "link", bmsgw_link_state_name(c->link.state),
                      "bus_state", bmsgw_can_bus_state_name(c->bus_state), "sending", c->sending,
                      "blocked", c->blocked, "inverter_identified", c->inverter_identified,
-                     "inverter_seen_age_ms", json_age_or_null(now_ms, c->last_305_ms));
+                     "inverter_seen_age_ms", json_age_or_null(now_ms, c->last_keepalive_ms));
 }
 
 json_t *status_to_json(const struct bmsgw_system *sys, const struct status_json_opts *o)

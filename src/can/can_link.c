@@ -22,15 +22,17 @@ static int fail(int err, char *why, size_t size, const char *fmt, const char *a,
     return -err;
 }
 
-static int set_filters(int fd)
+/* Only the protocol's received IDs (standard frames, no RTR) and the error frames. */
+static int set_filters(int fd, const uint32_t *rx_ids, unsigned n_rx)
 {
-    const struct can_filter f[] = {
-        { .can_id = 0x305, .can_mask = CAN_SFF_MASK | CAN_EFF_FLAG | CAN_RTR_FLAG },
-        { .can_id = 0x307, .can_mask = CAN_SFF_MASK | CAN_EFF_FLAG | CAN_RTR_FLAG },
-    };
+    struct can_filter f[CAN_PROTO_RX_MAX];
+    unsigned n = n_rx < CAN_PROTO_RX_MAX ? n_rx : CAN_PROTO_RX_MAX;
+    for (unsigned i = 0; i < n; i++)
+        f[i] = (struct can_filter){ .can_id = rx_ids[i],
+                                    .can_mask = CAN_SFF_MASK | CAN_EFF_FLAG | CAN_RTR_FLAG };
     can_err_mask_t err = CAN_ERR_BUSOFF | CAN_ERR_CRTL | CAN_ERR_RESTARTED | CAN_ERR_BUSERROR |
                          CAN_ERR_PROT | CAN_ERR_ACK | CAN_ERR_TX_TIMEOUT;
-    if (setsockopt(fd, SOL_CAN_RAW, CAN_RAW_FILTER, f, sizeof(f)) < 0 ||
+    if (setsockopt(fd, SOL_CAN_RAW, CAN_RAW_FILTER, f, n * sizeof(f[0])) < 0 ||
         setsockopt(fd, SOL_CAN_RAW, CAN_RAW_ERR_FILTER, &err, sizeof(err)) < 0)
         return -errno;
     return 0;
@@ -46,7 +48,8 @@ static int iface_up(int fd, const char *ifname)
     return (ifr.ifr_flags & IFF_UP) ? 0 : -ENETDOWN;
 }
 
-static int sc_open(void *ctx, const char *ifname, char *why, size_t size)
+static int sc_open(void *ctx, const char *ifname, const uint32_t *rx_ids, unsigned n_rx, char *why,
+                   size_t size)
 {
     (void)ctx;
     int fd = socket(PF_CAN, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, CAN_RAW);
@@ -61,7 +64,7 @@ static int sc_open(void *ctx, const char *ifname, char *why, size_t size)
         close(fd);
         return fail(ENODEV, why, size, "interface %s missing%s", ifname, "");
     }
-    int rc = set_filters(fd);
+    int rc = set_filters(fd, rx_ids, n_rx);
     struct sockaddr_can addr = { .can_family = AF_CAN, .can_ifindex = (int)idx };
     if (!rc && bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
         rc = -errno;

@@ -11,9 +11,9 @@ void can_out_init(struct can_out_state *st)
     memset(st, 0, sizeof(*st));
 }
 
-bool can_out_measurement_frame(enum bmsgw_can_frame f)
+bool can_out_measurement_frame(const struct can_proto *p, unsigned f)
 {
-    return f == BMSGW_CAN_355 || f == BMSGW_CAN_356 || (f >= BMSGW_CAN_373 && f <= BMSGW_CAN_378);
+    return f < p->n_frames && p->frames[f].measurement;
 }
 
 double can_out_fresh_pack_v(const struct bmsgw_system *sys, int64_t now_ms, int stale_after_ms)
@@ -134,15 +134,16 @@ void can_out_decide(const struct bmsgw_config *cfg, const struct bmsgw_system *s
 }
 
 void can_out_input(const struct can_out *out, const struct bmsgw_system *sys,
-                   const struct cfg_can *can, struct victron_input *in)
+                   const struct cfg_can *can, struct can_proto_input *in)
 {
-    *in = (struct victron_input){
+    *in = (struct can_proto_input){
         .sys = sys, .agg = &out->agg, .limits = &out->lim, .alarms = &out->al, .can = can
     };
 }
 
-void can_out_sent(struct can_out_state *st, enum bmsgw_can_frame f, const uint8_t data[VICTRON_DLC])
+void can_out_sent(struct can_out_state *st, const struct can_proto *p, unsigned f,
+                  const uint8_t data[CAN_PROTO_DLC])
 {
-    if (f == BMSGW_CAN_351)
-        st->sent_cvl_v = (data[0] | data[1] << 8) / 10.0;
+    if ((int)f == p->limits_frame && p->sent_cvl_v)
+        st->sent_cvl_v = p->sent_cvl_v(data);
 }

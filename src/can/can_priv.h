@@ -25,6 +25,8 @@ struct can_svc {
     int efd; /* wakes the thread: reload, stop */
     atomic_bool stop;
 
+    const struct can_proto *proto; /* can.protocol, fixed at start */
+
     /* owned by the thread */
     struct bmsgw_config cfg;
     uint64_t cfg_gen;
@@ -39,8 +41,8 @@ struct can_svc {
     bool no_bus_state;        /* the interface has no controller state (vcan): not polled */
     struct can_out_state out; /* mode, last fresh pack voltage, last CVL sent */
     struct can_sched sched;
-    uint8_t last351[8], last35a[8];
-    bool have351, have35a;
+    uint8_t last_sent[CAN_PROTO_FRAMES_MAX][CAN_PROTO_DLC]; /* of the urgent frames */
+    bool have_sent[CAN_PROTO_FRAMES_MAX];
     struct bmsgw_can_health h;
 };
 
@@ -48,6 +50,9 @@ struct can_svc {
 void can_tx_step(struct can_svc *c, int64_t now_ms);
 /* A send failed with an error that means the interface is gone (caller closes the link). */
 bool can_tx_link_lost(int err);
+
+/* can_tx.c: (re)start the schedule from the configured periods of the protocol's frames. */
+void can_tx_sched_init(struct can_svc *c, int64_t now_ms);
 
 /* can_service.c: the interface is gone (errno err): close the link, say so in the state and the
  * log, and schedule a reopen. */

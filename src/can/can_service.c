@@ -17,7 +17,6 @@
 #include "bmsgw/event.h"
 #include "bmsgw/log.h"
 #include "bmsgw/snapshot.h"
-#include "bmsgw/victron.h"
 
 static void publish_state(struct can_svc *c, const char *detail)
 {
@@ -77,7 +76,7 @@ static void apply_bitrate(struct can_svc *c)
     uint32_t br = 0;
     c->h.bitrate = c->ops->get_bitrate(c->ops_ctx, ifn, &br) == 0 ? br : 0;
     if (c->h.bitrate && c->h.bitrate != want)
-        log_warn("%s runs at %u bit/s; a Victron GX expects %u", ifn, c->h.bitrate, want);
+        log_warn("%s runs at %u bit/s; a %s expects %u", ifn, c->h.bitrate, c->proto->peer, want);
 }
 
 static void link_try_open(struct can_svc *c, int64_t now_ms)
@@ -87,7 +86,11 @@ static void link_try_open(struct can_svc *c, int64_t now_ms)
         return;
     if (c->ever_opened)
         c->h.link.reconnects++;
-    int fd = c->ops->open(c->ops_ctx, c->cfg.can.interface, why, sizeof(why));
+    uint32_t rx_ids[CAN_PROTO_RX_MAX];
+    unsigned n_rx = 0;
+    for (; n_rx < c->proto->n_rx && n_rx < CAN_PROTO_RX_MAX; n_rx++)
+        rx_ids[n_rx] = c->proto->rx[n_rx].id;
+    int fd = c->ops->open(c->ops_ctx, c->cfg.can.interface, rx_ids, n_rx, why, sizeof(why));
     if (fd < 0) {
         bool changed = strcmp(why, c->h.link.last_error) != 0;
         c->retry_ms = now_ms + next_backoff(c);
@@ -102,7 +105,7 @@ static void link_try_open(struct can_svc *c, int64_t now_ms)
     c->no_bus_state = false;
     c->backoff_ms = c->cfg.can.restart_min_ms;
     apply_bitrate(c);
-    can_sched_init(&c->sched, c->cfg.can.period_ms, now_ms);
+    can_tx_sched_init(c, now_ms);
     set_link(c, BMSGW_LINK_UP, now_ms, NULL);
     service_set_state(c->svc, SERVICE_RUNNING, "%s open", c->cfg.can.interface);
     publish_state(c, "interface open");
@@ -168,17 +171,9 @@ static void rx_frame(struct can_svc *c, const struct can_frame_io *f, int64_t no
             bus_state_changed(c, (uint8_t)st, now_ms);
         return;
     }
-    if (f->id == VICTRON_ID_KEEPALIVE) {
-        if (c->h.last_305_ms == 0)
-            log_notice("inverter present: keepalive 0x305 received");
-        c->h.last_305_ms = now_ms;
-    } else if (f->id == VICTRON_ID_INVERTER) {
-        bool vic = victron_is_vic(f->data, f->dlc);
-        if (vic && !c->h.inverter_identified)
-            log_notice("inverter identified as Victron (0x307 \"VIC\")");
-        c->h.last_307_ms = now_ms;
-        c->h.inverter_identified = vic;
-    }
+    const struct can_proto_frame *pf = can_proto_frame_by_id(c->proto, f->id);
+    if (pf && can_proto_receives(c->proto, f->id) && c->proto->receive)
+        c->proto->receive(pf, f->data, f->dlc, now_ms, &c->h);
     bus_publish_bytes(c->app->bus, BUS_CAN, BUS_DIR_RX, -1, f->id, f->data, f->dlc);
 }
 
@@ -204,11 +199,11 @@ static void refresh(struct can_svc *c, int64_t now_ms)
 {
     struct config_store *store = c->app->config;
     if (config_store_generation(store) != c->cfg_gen) {
-        int old[BMSGW_CAN_FRAME_COUNT];
+        int old[CFG_CAN_PERIODS_MAX];
         memcpy(old, c->cfg.can.period_ms, sizeof(old));
         c->cfg_gen = config_store_get(store, &c->cfg);
         if (memcmp(old, c->cfg.can.period_ms, sizeof(old)) != 0)
-            can_sched_init(&c->sched, c->cfg.can.period_ms, now_ms);
+            can_tx_sched_init(c, now_ms);
     }
     uint64_t g = snapshot_generation(c->app->snap);
     if (g != c->sys_gen)
@@ -289,6 +284,7 @@ int can_service_start_with(struct service *svc, const struct can_link_ops *ops, 
     c->ops_ctx = ops_ctx;
     c->fd = -1;
     c->cfg_gen = config_store_get(c->app->config, &c->cfg);
+    c->proto = can_proto_of(&c->cfg.can);
     c->backoff_ms = c->cfg.can.restart_min_ms;
     c->h.link.state = BMSGW_LINK_CONNECTING;
     c->h.link.since_ms = clock_mono_ms();

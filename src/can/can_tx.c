@@ -10,46 +10,53 @@
 #include "bmsgw/can_out.h"
 #include "bmsgw/control.h"
 #include "bmsgw/log.h"
-#include "bmsgw/victron.h"
 
 bool can_tx_link_lost(int err)
 {
     return err == ENETDOWN || err == ENODEV || err == ENXIO || err == EBADF;
 }
 
-/* A lower limit or a new alarm goes out now rather than at the next period. */
-static void check_urgent(struct can_svc *c, const struct victron_input *in, int64_t now_ms)
+void can_tx_sched_init(struct can_svc *c, int64_t now_ms)
 {
-    uint8_t d[VICTRON_DLC];
-    if (c->have351 && victron_encode(BMSGW_CAN_351, in, d) > 0 && can_limits_dropped(c->last351, d))
-        can_sched_expedite(&c->sched, BMSGW_CAN_351, now_ms);
-    if (c->have35a && victron_encode(BMSGW_CAN_35A, in, d) > 0 && can_alarm_raised(c->last35a, d))
-        can_sched_expedite(&c->sched, BMSGW_CAN_35A, now_ms);
+    int period_ms[CAN_PROTO_FRAMES_MAX];
+    for (unsigned f = 0; f < c->proto->n_frames && f < CAN_PROTO_FRAMES_MAX; f++)
+        period_ms[f] = can_proto_period_ms(c->proto, &c->cfg.can, f);
+    can_sched_init(&c->sched, c->proto, period_ms, now_ms);
+}
+
+/* An urgent frame whose payload says so (Victron: a lower limit, a new alarm) goes out now
+ * rather than at the next period. */
+static void check_urgent(struct can_svc *c, const struct can_proto_input *in, int64_t now_ms)
+{
+    uint8_t d[CAN_PROTO_DLC];
+    for (unsigned f = 0; f < c->sched.n; f++) {
+        can_urgent_fn urgent = c->proto->frames[f].urgent;
+        if (urgent && c->have_sent[f] && can_proto_encode(c->proto, f, in, d) > 0 &&
+            urgent(c->last_sent[f], d))
+            can_sched_expedite(&c->sched, f, now_ms);
+    }
 }
 
 static void sent_ok(struct can_svc *c, unsigned f, const struct can_frame_io *fr, int64_t now_ms)
 {
-    can_out_sent(&c->out, (enum bmsgw_can_frame)f, fr->data);
+    can_out_sent(&c->out, c->proto, f, fr->data);
     c->h.tx_frames++;
     c->h.frame_last_ms[f] = now_ms;
     c->h.link.last_ok_ms = now_ms;
-    if (f == BMSGW_CAN_351) {
-        memcpy(c->last351, fr->data, VICTRON_DLC);
-        c->have351 = true;
-    } else if (f == BMSGW_CAN_35A) {
-        memcpy(c->last35a, fr->data, VICTRON_DLC);
-        c->have35a = true;
+    if (c->proto->frames[f].urgent) {
+        memcpy(c->last_sent[f], fr->data, CAN_PROTO_DLC);
+        c->have_sent[f] = true;
     }
     bus_publish_bytes(c->app->bus, BUS_CAN, BUS_DIR_TX, -1, fr->id, fr->data, fr->dlc);
 }
 
-static void send_frame(struct can_svc *c, unsigned f, const struct victron_input *in,
+static void send_frame(struct can_svc *c, unsigned f, const struct can_proto_input *in,
                        int64_t now_ms)
 {
-    struct can_frame_io fr = { .id = victron_frames[f].id };
-    int rc = victron_encode((enum bmsgw_can_frame)f, in, fr.data);
+    struct can_frame_io fr = { .id = c->proto->frames[f].id };
+    int rc = can_proto_encode(c->proto, f, in, fr.data);
     if (rc < 0)
-        return; /* e.g. no CVL known: 0x351 is withheld, never sent with 0 */
+        return; /* e.g. no CVL known: the limits frame is withheld, never sent with 0 */
     fr.dlc = (uint8_t)rc;
     c->h.link.requests++;
     rc = c->ops->send(c->ops_ctx, c->fd, &fr);
@@ -81,7 +88,7 @@ void can_tx_step(struct can_svc *c, int64_t now_ms)
 {
     struct control_state cs = { 0 };
     struct can_out out;
-    struct victron_input in;
+    struct can_proto_input in;
     enum can_out_mode before = c->out.mode;
 
     if (c->app->control)
@@ -96,13 +103,13 @@ void can_tx_step(struct can_svc *c, int64_t now_ms)
     in.fw_minor = BMSGW_VERSION_MINOR;
     if (out.mode != CAN_OUT_SILENT)
         check_urgent(c, &in, now_ms);
-    for (unsigned f = 0; f < BMSGW_CAN_FRAME_COUNT && c->fd >= 0; f++) {
-        if (!can_sched_due(&c->sched, (enum bmsgw_can_frame)f, now_ms))
+    for (unsigned f = 0; f < c->sched.n && c->fd >= 0; f++) {
+        if (!can_sched_due(&c->sched, f, now_ms))
             continue;
         if (out.mode == CAN_OUT_NORMAL ||
-            (out.mode == CAN_OUT_BLOCK && !can_out_measurement_frame((enum bmsgw_can_frame)f)))
+            (out.mode == CAN_OUT_BLOCK && !can_out_measurement_frame(c->proto, f)))
             send_frame(c, f, &in, now_ms);
         if (c->fd >= 0) /* silenced frames keep their cadence too: no burst on resume */
-            can_sched_done(&c->sched, (enum bmsgw_can_frame)f, now_ms);
+            can_sched_done(&c->sched, f, now_ms);
     }
 }

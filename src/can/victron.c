@@ -1,21 +1,22 @@
 /* SPDX-License-Identifier: MIT */
-/* victron.c — packing, unpacking and decoding of the Victron frames (pure). */
+/* victron.c — the Victron protocol: received frames, 0x35A fields, urgency, names (pure). */
 #include "bmsgw/victron.h"
 
-#include <math.h>
-#include <stdio.h>
+#include <ctype.h>
 #include <string.h>
 
+#include "bmsgw/log.h"
+
 /* Frames only the GX sends: recognised and decoded, never transmitted. */
-static const struct victron_signal sig_307[] = {
+static const struct can_signal sig_307[] = {
     { .name = "identification",
       .start_bit = 32,
       .bits = 24,
-      .kind = VICTRON_SIG_ASCII,
+      .kind = CAN_SIG_ASCII,
       .scale = 1,
       .unit = "" },
 };
-static const struct victron_frame rx_frames[] = {
+static const struct can_proto_frame rx_frames[] = {
     { .id = VICTRON_ID_KEEPALIVE,
       .dlc = 0,
       .name = "inverter_keepalive",
@@ -28,15 +29,25 @@ static const struct victron_frame rx_frames[] = {
       .n_signals = 1 },
 };
 
-const struct victron_frame *victron_frame_by_id(uint32_t can_id)
+const struct can_proto_frame *victron_frame_by_id(uint32_t can_id)
 {
-    for (unsigned i = 0; i < BMSGW_CAN_FRAME_COUNT; i++)
-        if (victron_frames[i].id == can_id)
-            return &victron_frames[i];
-    for (unsigned i = 0; i < sizeof(rx_frames) / sizeof(rx_frames[0]); i++)
-        if (rx_frames[i].id == can_id)
-            return &rx_frames[i];
-    return NULL;
+    return can_proto_frame_by_id(&can_proto_victron, can_id);
+}
+
+json_t *victron_decode_json(uint32_t can_id, const uint8_t *data, unsigned len)
+{
+    return can_proto_decode_json(&can_proto_victron, can_id, data, len);
+}
+
+int victron_encode(enum victron_frame_idx f, const struct can_proto_input *in,
+                   uint8_t data[VICTRON_DLC])
+{
+    return can_proto_encode(&can_proto_victron, (unsigned)f, in, data);
+}
+
+void victron_write_dbc(FILE *out)
+{
+    can_proto_write_dbc(&can_proto_victron, out);
 }
 
 uint8_t victron_alarm_field(uint8_t level)
@@ -53,155 +64,111 @@ uint8_t victron_warning_field(uint8_t level)
     return level >= BMSGW_LEVEL_WARNING ? VICTRON_FIELD_ACTIVE : VICTRON_FIELD_OK;
 }
 
-const char *victron_field2_name(unsigned v)
+static int32_t le16(const uint8_t *b, bool is_signed)
 {
-    static const char *const names[] = { "n/a", "active", "ok", "reserved" };
-    return names[v & 3];
+    uint16_t v = (uint16_t)(b[0] | b[1] << 8);
+    return is_signed ? (int16_t)v : v;
 }
 
-/* Resolution steps closer than this to a whole step count as on it (54.9 / 0.1 is not 548). */
-#define STEP_EPSILON 1e-6
-
-/* phys / scale rounded the signal's way: to nearest, down or up. */
-static double steps_of(const struct victron_signal *s, double phys)
+bool victron_limits_dropped(const uint8_t prev[8], const uint8_t next[8])
 {
-    double r = (phys - s->offset) / s->scale;
-    if (isnan(r))
-        return 0;
-    if (s->round_dir < 0)
-        return floor(r + STEP_EPSILON);
-    if (s->round_dir > 0)
-        return ceil(r - STEP_EPSILON);
-    return round(r);
-}
-
-/* Raw value of a numeric signal: rounded, then clamped at the type's limits or rolled over. */
-static uint64_t raw_of(const struct victron_signal *s, double phys)
-{
-    double span = ldexp(1.0, s->bits);
-    double r = steps_of(s, phys);
-    if (s->wrap) {
-        if (!isfinite(r))
-            return 0; /* a counter has no meaningful value at infinity */
-        r = fmod(r, span);
-        return (uint64_t)(r < 0 ? r + span : r);
+    for (unsigned k = 0; k < 4; k++) {
+        bool sgn = k == 1 || k == 2; /* CCL, DCL */
+        if (le16(next + 2 * k, sgn) < le16(prev + 2 * k, sgn))
+            return true;
     }
-    double lo = s->kind == VICTRON_SIG_SIGNED ? -span / 2 : 0;
-    double hi = s->kind == VICTRON_SIG_SIGNED ? span / 2 - 1 : span - 1;
-    r = r < lo ? lo : r > hi ? hi : r;
-    return (uint64_t)(int64_t)r;
+    return false;
 }
 
-static uint64_t mask_of(unsigned bits)
+bool victron_alarm_raised(const uint8_t prev[8], const uint8_t next[8])
 {
-    return bits >= 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
-}
-
-static void pack_text(const struct victron_signal *s, const char *text, uint8_t *data)
-{
-    bool end = false;
-    for (unsigned i = 0; i < s->bits / 8u && s->start_bit / 8u + i < VICTRON_DLC; i++) {
-        unsigned char c = end ? 0 : (unsigned char)text[i];
-        if (c == 0)
-            end = true;
-        else if (c < 0x20 || c > 0x7E)
-            c = '?';
-        data[s->start_bit / 8 + i] = c;
-    }
-}
-
-void victron_pack(const struct victron_frame *f, const struct victron_values *v,
-                  uint8_t data[VICTRON_DLC])
-{
-    uint64_t word = 0;
-    memset(data, 0, VICTRON_DLC);
-    for (unsigned i = 0; i < f->n_signals; i++) {
-        const struct victron_signal *s = &f->signals[i];
-        if (s->kind != VICTRON_SIG_ASCII)
-            word |= (raw_of(s, v->v[i]) & mask_of(s->bits)) << s->start_bit;
-    }
-    for (unsigned b = 0; b < VICTRON_DLC; b++)
-        data[b] = (uint8_t)(word >> (8 * b));
-    for (unsigned i = 0; i < f->n_signals; i++)
-        if (f->signals[i].kind == VICTRON_SIG_ASCII)
-            pack_text(&f->signals[i], v->text, data);
-}
-
-void victron_unpack(const struct victron_frame *f, const uint8_t data[VICTRON_DLC],
-                    struct victron_values *v)
-{
-    uint64_t word = 0;
-    memset(v, 0, sizeof(*v));
-    for (unsigned b = 0; b < VICTRON_DLC; b++)
-        word |= (uint64_t)data[b] << (8 * b);
-    for (unsigned i = 0; i < f->n_signals && i < VICTRON_MAX_SIGNALS; i++) {
-        const struct victron_signal *s = &f->signals[i];
-        if (s->kind == VICTRON_SIG_ASCII) {
-            unsigned n = s->bits / 8u;
-            for (unsigned k = 0; k < n && k < VICTRON_DLC; k++)
-                v->text[k] = (char)data[s->start_bit / 8 + k];
-            continue;
-        }
-        uint64_t raw = (word >> s->start_bit) & mask_of(s->bits);
-        double r = (double)raw;
-        if (s->kind == VICTRON_SIG_SIGNED && (raw >> (s->bits - 1)) & 1)
-            r -= ldexp(1.0, s->bits);
-        v->v[i] = r * s->scale + s->offset;
-    }
-}
-
-/* Printable text of an ASCII signal (others as '?'), for JSON. */
-static json_t *text_json(const char *t)
-{
-    char buf[VICTRON_DLC + 1];
-    unsigned n = 0;
-    for (; n < VICTRON_DLC && t[n]; n++)
-        buf[n] = t[n] >= 0x20 && t[n] <= 0x7E ? t[n] : '?';
-    buf[n] = '\0';
-    return json_string(buf);
-}
-
-/* A physical value rounded to the signal's resolution (shortest decimal that round-trips). */
-static double tidy(const struct victron_signal *s, double phys)
-{
-    int decimals = s->scale < 1 ? (int)ceil(-log10(s->scale) - 1e-9) : 0;
-    if (s->offset != 0 && s->offset != floor(s->offset))
-        decimals = decimals < 2 ? 2 : decimals;
-    double p = pow(10, decimals);
-    return round(phys * p) / p;
-}
-
-json_t *victron_decode_json(uint32_t can_id, const uint8_t *data, unsigned len)
-{
-    const struct victron_frame *f = victron_frame_by_id(can_id);
-    if (!f)
-        return NULL;
-    json_t *o = json_object();
-    if (f->dlc && len != f->dlc) {
-        char why[64];
-        snprintf(why, sizeof(why), "DLC %u, expected %u", len, f->dlc);
-        json_object_set_new(o, "error", json_string(why));
-        return o;
-    }
-    uint8_t buf[VICTRON_DLC] = { 0 };
-    memcpy(buf, data, len < VICTRON_DLC ? len : VICTRON_DLC);
-    struct victron_values v;
-    victron_unpack(f, buf, &v);
-    for (unsigned i = 0; i < f->n_signals; i++) {
-        const struct victron_signal *s = &f->signals[i];
-        json_t *val;
-        if (s->kind == VICTRON_SIG_ASCII)
-            val = text_json(v.text);
-        else if (s->kind == VICTRON_SIG_FIELD2)
-            val = json_string(victron_field2_name((unsigned)v.v[i]));
-        else
-            val = json_real(tidy(s, v.v[i]));
-        json_object_set_new(o, s->name, val);
-    }
-    return o;
+    for (unsigned b = 0; b < 8; b++)
+        for (unsigned k = 0; k < 4; k++)
+            if (((next[b] >> (2 * k)) & 3) == 1 && ((prev[b] >> (2 * k)) & 3) != 1)
+                return true;
+    return false;
 }
 
 bool victron_is_vic(const uint8_t *data, unsigned len)
 {
     return len >= 7 && memcmp(data + 4, "VIC", 3) == 0;
 }
+
+/* spec/victron-can.md "What the GX does with the names": PYLON, BYD or PELIO anywhere, LG as a
+ * word of its own. */
+const char *victron_gx_quirk_name(const char *text)
+{
+    static const char *const anywhere[] = { "PYLON", "BYD", "PELIO" };
+    for (unsigned i = 0; i < sizeof(anywhere) / sizeof(anywhere[0]); i++)
+        if (strcasestr(text, anywhere[i]))
+            return anywhere[i];
+    for (const char *p = text; (p = strcasestr(p, "LG")) != NULL; p++) {
+        bool start = p == text || !isalnum((unsigned char)p[-1]);
+        if (start && !isalnum((unsigned char)p[2]))
+            return "LG";
+    }
+    return NULL;
+}
+
+/* 0x305: the GX is there; 0x307: it says who it is. It never stops the sending. */
+static void victron_receive(const struct can_proto_frame *f, const uint8_t *data, unsigned len,
+                            int64_t now_ms, struct bmsgw_can_health *h)
+{
+    if (f->id == VICTRON_ID_KEEPALIVE) {
+        if (h->last_keepalive_ms == 0)
+            log_notice("inverter present: keepalive 0x305 received");
+        h->last_keepalive_ms = now_ms;
+    } else if (f->id == VICTRON_ID_INVERTER) {
+        bool vic = victron_is_vic(data, len);
+        if (vic && !h->inverter_identified)
+            log_notice("inverter identified as Victron (0x307 \"VIC\")");
+        h->last_identify_ms = now_ms;
+        h->inverter_identified = vic;
+    }
+}
+
+static double victron_sent_cvl_v(const uint8_t data[VICTRON_DLC])
+{
+    return (data[0] | data[1] << 8) / 10.0;
+}
+
+/* The model's alarms onto the 0x35A fields (bits 2k..2k+1 of bytes 0-3, warnings 4-7). */
+static const int8_t alarm_fields[BMSGW_ALARM_COUNT] = {
+    [BMSGW_ALARM_GENERAL] = 0,
+    [BMSGW_ALARM_HIGH_VOLTAGE] = 1,
+    [BMSGW_ALARM_LOW_VOLTAGE] = 2,
+    [BMSGW_ALARM_HIGH_TEMP] = 3,
+    [BMSGW_ALARM_LOW_TEMP] = 4,
+    [BMSGW_ALARM_HIGH_TEMP_CHARGE] = 5,
+    [BMSGW_ALARM_LOW_TEMP_CHARGE] = 6,
+    [BMSGW_ALARM_HIGH_DISCHARGE_CURRENT] = 7,
+    [BMSGW_ALARM_HIGH_CHARGE_CURRENT] = 8,
+    [BMSGW_ALARM_CONTACTOR] = 9,
+    [BMSGW_ALARM_SHORT_CIRCUIT] = 10,
+    [BMSGW_ALARM_BMS_INTERNAL] = 11,
+    [BMSGW_ALARM_CELL_IMBALANCE] = 12,
+};
+
+const struct can_proto can_proto_victron = {
+    .name = "victron",
+    .title = "Victron CAN-bus BMS",
+    .peer = "Victron GX",
+    .bitrate = 500000,
+    .frames = victron_frames,
+    .n_frames = VICTRON_FRAME_COUNT,
+    .rx = rx_frames,
+    .n_rx = sizeof(rx_frames) / sizeof(rx_frames[0]),
+    .receive = victron_receive,
+    .name_rule = victron_gx_quirk_name,
+    .name_rule_why = "the GX would take the battery for that product and replace our limits "
+                     "with its own rules (allowed: any other ASCII name, e.g. \"TinyBMS\")",
+    .alarm_fields = alarm_fields,
+    .limits_frame = VICTRON_351,
+    .sent_cvl_v = victron_sent_cvl_v,
+    .dbc_title = "Victron CAN-bus BMS frames sent by bmsgw (500 kbit/s, 11-bit IDs, "
+                 "little-endian). Generated from the frame table; see spec/victron-can.md.",
+    .dbc_node_self = "BMSGW",
+    .dbc_node_peer = "GX",
+    .dbc_node_self_title = "The gateway (the BMS side)",
+    .dbc_node_peer_title = "Victron GX device (Cerbo GX, Venus OS)",
+};

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* victron_frames.c — the 19 Victron frames: signals, periods and one encoder each. */
+/* victron_frames.c — the 19 Victron frames: signals, periods, flags and one encoder each. */
 #include "bmsgw/victron.h"
 
 #include <errno.h>
@@ -9,31 +9,31 @@
 
 #define U(n, bit, nbits, sc, u, hi)                                                                \
     {                                                                                              \
-        .name = n, .start_bit = bit, .bits = nbits, .kind = VICTRON_SIG_UNSIGNED, .scale = sc,     \
+        .name = n, .start_bit = bit, .bits = nbits, .kind = CAN_SIG_UNSIGNED, .scale = sc,         \
         .min = 0, .max = hi, .unit = u                                                             \
     }
 #define S16(n, bit, sc, u, lo, hi)                                                                 \
     {                                                                                              \
-        .name = n, .start_bit = bit, .bits = 16, .kind = VICTRON_SIG_SIGNED, .scale = sc,          \
-        .min = lo, .max = hi, .unit = u                                                            \
+        .name = n, .start_bit = bit, .bits = 16, .kind = CAN_SIG_SIGNED, .scale = sc, .min = lo,   \
+        .max = hi, .unit = u                                                                       \
     }
 #define KELVIN(n, bit)                                                                             \
     {                                                                                              \
-        .name = n, .start_bit = bit, .bits = 16, .kind = VICTRON_SIG_UNSIGNED, .scale = 1,         \
+        .name = n, .start_bit = bit, .bits = 16, .kind = CAN_SIG_UNSIGNED, .scale = 1,             \
         .offset = -273.15, .min = -273.15, .max = 65261.85, .unit = "C"                            \
     }
 #define ENERGY(n, bit)                                                                             \
     {                                                                                              \
-        .name = n, .start_bit = bit, .bits = 32, .kind = VICTRON_SIG_UNSIGNED, .wrap = true,       \
+        .name = n, .start_bit = bit, .bits = 32, .kind = CAN_SIG_UNSIGNED, .wrap = true,           \
         .scale = 0.1, .min = 0, .max = 429496729.5, .unit = "kWh"                                  \
     }
 #define ASCII8(n)                                                                                  \
     {                                                                                              \
-        .name = n, .start_bit = 0, .bits = 64, .kind = VICTRON_SIG_ASCII, .scale = 1, .unit = ""   \
+        .name = n, .start_bit = 0, .bits = 64, .kind = CAN_SIG_ASCII, .scale = 1, .unit = ""       \
     }
 #define F2(n, bit)                                                                                 \
     {                                                                                              \
-        .name = n, .start_bit = bit, .bits = 2, .kind = VICTRON_SIG_FIELD2, .scale = 1, .max = 3,  \
+        .name = n, .start_bit = bit, .bits = 2, .kind = CAN_SIG_FIELD2, .scale = 1, .max = 3,      \
         .unit = ""                                                                                 \
     }
 #define FIELDS(p, base)                                                                            \
@@ -47,11 +47,11 @@
         F2(p "reserved_3", base + 30)
 
 /* Rounded toward safe (spec "Safety invariants" 6): CVL, CCL, DCL down, DVL up. */
-static const struct victron_signal sig_351[] = {
+static const struct can_signal sig_351[] = {
     { .name = "cvl_v",
       .start_bit = 0,
       .bits = 16,
-      .kind = VICTRON_SIG_UNSIGNED,
+      .kind = CAN_SIG_UNSIGNED,
       .scale = 0.1,
       .min = 0,
       .max = 6553.5,
@@ -60,7 +60,7 @@ static const struct victron_signal sig_351[] = {
     { .name = "ccl_a",
       .start_bit = 16,
       .bits = 16,
-      .kind = VICTRON_SIG_SIGNED,
+      .kind = CAN_SIG_SIGNED,
       .scale = 0.1,
       .min = -3276.8,
       .max = 3276.7,
@@ -69,7 +69,7 @@ static const struct victron_signal sig_351[] = {
     { .name = "dcl_a",
       .start_bit = 32,
       .bits = 16,
-      .kind = VICTRON_SIG_SIGNED,
+      .kind = CAN_SIG_SIGNED,
       .scale = 0.1,
       .min = -3276.8,
       .max = 3276.7,
@@ -78,66 +78,65 @@ static const struct victron_signal sig_351[] = {
     { .name = "dvl_v",
       .start_bit = 48,
       .bits = 16,
-      .kind = VICTRON_SIG_UNSIGNED,
+      .kind = CAN_SIG_UNSIGNED,
       .scale = 0.1,
       .min = 0,
       .max = 6553.5,
       .unit = "V",
       .round_dir = 1 },
 };
-static const struct victron_signal sig_355[] = {
+static const struct can_signal sig_355[] = {
     U("soc_pct", 0, 16, 1, "%", 65535),
     U("soh_pct", 16, 16, 1, "%", 65535),
     U("soc_hires_pct", 32, 16, 0.01, "%", 655.35),
 };
-static const struct victron_signal sig_356[] = {
+static const struct can_signal sig_356[] = {
     S16("voltage_v", 0, 0.01, "V", -327.68, 327.67),
     S16("current_a", 16, 0.1, "A", -3276.8, 3276.7),
     S16("temperature_c", 32, 0.1, "C", -3276.8, 3276.7),
 };
-static const struct victron_signal sig_35a[] = { FIELDS("alarm_", 0), FIELDS("warning_", 32) };
-static const struct victron_signal sig_35e[] = { ASCII8("manufacturer") };
-static const struct victron_signal sig_35f[] = {
+static const struct can_signal sig_35a[] = { FIELDS("alarm_", 0), FIELDS("warning_", 32) };
+static const struct can_signal sig_35e[] = { ASCII8("manufacturer") };
+static const struct can_signal sig_35f[] = {
     U("model_id", 0, 16, 1, "", 65535),          U("firmware_major", 16, 8, 1, "", 255),
     U("firmware_minor", 24, 8, 1, "", 255),      U("capacity_online_ah", 32, 16, 1, "Ah", 65535),
     U("hardware_version", 48, 16, 1, "", 65535),
 };
-static const struct victron_signal sig_370[] = { ASCII8("battery_name_1_8") };
-static const struct victron_signal sig_371[] = { ASCII8("battery_name_9_16") };
-static const struct victron_signal sig_372[] = {
+static const struct can_signal sig_370[] = { ASCII8("battery_name_1_8") };
+static const struct can_signal sig_371[] = { ASCII8("battery_name_9_16") };
+static const struct can_signal sig_372[] = {
     U("modules_online", 0, 16, 1, "", 65535),
     U("modules_blocking_charge", 16, 16, 1, "", 65535),
     U("modules_blocking_discharge", 32, 16, 1, "", 65535),
     U("modules_offline", 48, 16, 1, "", 65535),
 };
-static const struct victron_signal sig_373[] = {
+static const struct can_signal sig_373[] = {
     U("min_cell_v", 0, 16, 0.001, "V", 65.535),
     U("max_cell_v", 16, 16, 0.001, "V", 65.535),
     KELVIN("min_temperature_c", 32),
     KELVIN("max_temperature_c", 48),
 };
-static const struct victron_signal sig_374[] = { ASCII8("min_cell_id") };
-static const struct victron_signal sig_375[] = { ASCII8("max_cell_id") };
-static const struct victron_signal sig_376[] = { ASCII8("min_temperature_id") };
-static const struct victron_signal sig_377[] = { ASCII8("max_temperature_id") };
-static const struct victron_signal sig_378[] = {
+static const struct can_signal sig_374[] = { ASCII8("min_cell_id") };
+static const struct can_signal sig_375[] = { ASCII8("max_cell_id") };
+static const struct can_signal sig_376[] = { ASCII8("min_temperature_id") };
+static const struct can_signal sig_377[] = { ASCII8("max_temperature_id") };
+static const struct can_signal sig_378[] = {
     ENERGY("energy_charged_kwh", 0),
     ENERGY("energy_discharged_kwh", 32),
 };
-static const struct victron_signal sig_379[] = { U("capacity_installed_ah", 0, 16, 1, "Ah",
-                                                   65535) };
-static const struct victron_signal sig_380[] = { ASCII8("serial_1_8") };
-static const struct victron_signal sig_381[] = { ASCII8("serial_9_16") };
-static const struct victron_signal sig_382[] = { ASCII8("battery_family") };
+static const struct can_signal sig_379[] = { U("capacity_installed_ah", 0, 16, 1, "Ah", 65535) };
+static const struct can_signal sig_380[] = { ASCII8("serial_1_8") };
+static const struct can_signal sig_381[] = { ASCII8("serial_9_16") };
+static const struct can_signal sig_382[] = { ASCII8("battery_family") };
 
 /* ---- encoders ---------------------------------------------------------------------------- */
 
-static const struct bmsgw_aggregate *agg_of(const struct victron_input *in)
+static const struct bmsgw_aggregate *agg_of(const struct can_proto_input *in)
 {
     return in->agg ? in->agg : &in->sys->agg;
 }
 
-static int fill_351(const struct victron_input *in, struct victron_values *o)
+static int fill_351(const struct can_proto_input *in, struct can_values *o)
 {
     const struct bmsgw_limits *l = in->limits;
     if (!(l->cvl_v > 0) || isnan(l->ccl_a) || isnan(l->dcl_a) || isnan(l->dvl_v))
@@ -149,7 +148,7 @@ static int fill_351(const struct victron_input *in, struct victron_values *o)
     return 0;
 }
 
-static int fill_355(const struct victron_input *in, struct victron_values *o)
+static int fill_355(const struct can_proto_input *in, struct can_values *o)
 {
     double soc = agg_of(in)->soc_pct;
     double hires = isnan(soc) ? 0 : round(soc * 100.0);
@@ -206,7 +205,7 @@ static void temps_of(const struct bmsgw_system *sys, struct temps *t)
     t->max_pos = a->max_temp;
 }
 
-static int fill_356(const struct victron_input *in, struct victron_values *o)
+static int fill_356(const struct can_proto_input *in, struct can_values *o)
 {
     struct temps t;
     temps_of(in->sys, &t);
@@ -216,29 +215,32 @@ static int fill_356(const struct victron_input *in, struct victron_values *o)
     return 0;
 }
 
-static int fill_35a(const struct victron_input *in, struct victron_values *o)
+static int fill_35a(const struct can_proto_input *in, struct can_values *o)
 {
     for (unsigned i = 0; i < BMSGW_ALARM_COUNT; i++) {
-        o->v[i] = victron_alarm_field(in->alarms->a[i].level);
-        o->v[16 + i] = victron_warning_field(in->alarms->a[i].level);
+        int k = can_proto_victron.alarm_fields[i];
+        if (k < 0)
+            continue;
+        o->v[k] = victron_alarm_field(in->alarms->a[i].level);
+        o->v[16 + k] = victron_warning_field(in->alarms->a[i].level);
     }
     return 0;
 }
 
-static void text(struct victron_values *o, const char *s, size_t from)
+static void text(struct can_values *o, const char *s, size_t from)
 {
     size_t len = strlen(s);
     if (from < len)
         snprintf(o->text, sizeof(o->text), "%s", s + from);
 }
 
-static int fill_35e(const struct victron_input *in, struct victron_values *o)
+static int fill_35e(const struct can_proto_input *in, struct can_values *o)
 {
     text(o, in->can->manufacturer, 0);
     return 0;
 }
 
-static int fill_35f(const struct victron_input *in, struct victron_values *o)
+static int fill_35f(const struct can_proto_input *in, struct can_values *o)
 {
     o->v[0] = in->can->model_id;
     o->v[1] = in->fw_major;
@@ -248,19 +250,19 @@ static int fill_35f(const struct victron_input *in, struct victron_values *o)
     return 0;
 }
 
-static int fill_370(const struct victron_input *in, struct victron_values *o)
+static int fill_370(const struct can_proto_input *in, struct can_values *o)
 {
     text(o, in->can->battery_name, 0);
     return 0;
 }
 
-static int fill_371(const struct victron_input *in, struct victron_values *o)
+static int fill_371(const struct can_proto_input *in, struct can_values *o)
 {
     text(o, in->can->battery_name, 8);
     return 0;
 }
 
-static int fill_372(const struct victron_input *in, struct victron_values *o)
+static int fill_372(const struct can_proto_input *in, struct can_values *o)
 {
     const struct bmsgw_aggregate *a = agg_of(in);
     o->v[0] = a->strings_online;
@@ -271,7 +273,7 @@ static int fill_372(const struct victron_input *in, struct victron_values *o)
     return 0;
 }
 
-static int fill_373(const struct victron_input *in, struct victron_values *o)
+static int fill_373(const struct can_proto_input *in, struct can_values *o)
 {
     struct temps t;
     temps_of(in->sys, &t);
@@ -282,7 +284,7 @@ static int fill_373(const struct victron_input *in, struct victron_values *o)
     return 0;
 }
 
-static void pos_id(struct victron_values *o, struct bmsgw_pos p, char kind)
+static void pos_id(struct can_values *o, struct bmsgw_pos p, char kind)
 {
     if (p.string < 0)
         return;
@@ -292,19 +294,19 @@ static void pos_id(struct victron_values *o, struct bmsgw_pos p, char kind)
         snprintf(o->text, sizeof(o->text), "S%d%c%02u", p.string + 1, kind, p.no);
 }
 
-static int fill_374(const struct victron_input *in, struct victron_values *o)
+static int fill_374(const struct can_proto_input *in, struct can_values *o)
 {
     pos_id(o, agg_of(in)->min_cell, 'C');
     return 0;
 }
 
-static int fill_375(const struct victron_input *in, struct victron_values *o)
+static int fill_375(const struct can_proto_input *in, struct can_values *o)
 {
     pos_id(o, agg_of(in)->max_cell, 'C');
     return 0;
 }
 
-static int fill_376(const struct victron_input *in, struct victron_values *o)
+static int fill_376(const struct can_proto_input *in, struct can_values *o)
 {
     struct temps t;
     temps_of(in->sys, &t);
@@ -312,7 +314,7 @@ static int fill_376(const struct victron_input *in, struct victron_values *o)
     return 0;
 }
 
-static int fill_377(const struct victron_input *in, struct victron_values *o)
+static int fill_377(const struct can_proto_input *in, struct can_values *o)
 {
     struct temps t;
     temps_of(in->sys, &t);
@@ -326,14 +328,14 @@ static double energy_kwh(double wh)
     return wh > 0 && !isnan(wh) ? floor(wh / 100.0) / 10.0 : 0;
 }
 
-static int fill_378(const struct victron_input *in, struct victron_values *o)
+static int fill_378(const struct can_proto_input *in, struct can_values *o)
 {
     o->v[0] = energy_kwh(agg_of(in)->charged_wh);
     o->v[1] = energy_kwh(agg_of(in)->discharged_wh);
     return 0;
 }
 
-static int fill_379(const struct victron_input *in, struct victron_values *o)
+static int fill_379(const struct can_proto_input *in, struct can_values *o)
 {
     double ah = 0;
     for (unsigned i = 0; i < in->sys->string_count && i < BMSGW_MAX_STRINGS; i++)
@@ -342,19 +344,19 @@ static int fill_379(const struct victron_input *in, struct victron_values *o)
     return 0;
 }
 
-static int fill_380(const struct victron_input *in, struct victron_values *o)
+static int fill_380(const struct can_proto_input *in, struct can_values *o)
 {
     text(o, in->can->serial, 0);
     return 0;
 }
 
-static int fill_381(const struct victron_input *in, struct victron_values *o)
+static int fill_381(const struct can_proto_input *in, struct can_values *o)
 {
     text(o, in->can->serial, 8);
     return 0;
 }
 
-static int fill_382(const struct victron_input *in, struct victron_values *o)
+static int fill_382(const struct can_proto_input *in, struct can_values *o)
 {
     text(o, in->can->battery_family, 0);
     return 0;
@@ -362,7 +364,10 @@ static int fill_382(const struct victron_input *in, struct victron_values *o)
 
 /* ---- the table ------------------------------------------------------------------------------ */
 
-#define FRAME(idx, can_id, period, nm, ttl, sig, fn)                                               \
+/* The 0x351/0x355/0x356/0x35A group never waits longer than this while data is fresh. */
+#define GROUP_MAX_PERIOD_MS 1000
+
+#define FRAME(idx, can_id, period, nm, ttl, sig, fn, ...)                                          \
     [idx] = { .id = can_id,                                                                        \
               .dlc = VICTRON_DLC,                                                                  \
               .period_ms = period,                                                                 \
@@ -370,54 +375,48 @@ static int fill_382(const struct victron_input *in, struct victron_values *o)
               .title = ttl,                                                                        \
               .signals = sig,                                                                      \
               .n_signals = sizeof(sig) / sizeof(sig[0]),                                           \
-              .fill = fn }
+              .fill = fn,                                                                          \
+              __VA_ARGS__ }
+/* Sent at once (at most one per CAN_SCHED_MIN_GAP_MS) when the payload says so. */
+#define URGENT(fn)  .urgent = fn
+#define GROUP       .max_period_ms = GROUP_MAX_PERIOD_MS
+#define MEASUREMENT .measurement = true
 
-const struct victron_frame victron_frames[BMSGW_CAN_FRAME_COUNT] = {
-    FRAME(BMSGW_CAN_351, 0x351, 1000, "limits", "Charge and discharge limits (CVL, CCL, DCL, DVL)",
-          sig_351, fill_351),
-    FRAME(BMSGW_CAN_355, 0x355, 1000, "soc_soh", "State of charge and health", sig_355, fill_355),
-    FRAME(BMSGW_CAN_356, 0x356, 1000, "voltage_current_temperature",
-          "Battery voltage, current (+ = charging) and temperature", sig_356, fill_356),
-    FRAME(BMSGW_CAN_35A, 0x35A, 1000, "alarms_warnings",
+const struct can_proto_frame victron_frames[VICTRON_FRAME_COUNT] = {
+    FRAME(VICTRON_351, 0x351, 1000, "limits", "Charge and discharge limits (CVL, CCL, DCL, DVL)",
+          sig_351, fill_351, GROUP, URGENT(victron_limits_dropped)),
+    FRAME(VICTRON_355, 0x355, 1000, "soc_soh", "State of charge and health", sig_355, fill_355,
+          GROUP, MEASUREMENT),
+    FRAME(VICTRON_356, 0x356, 1000, "voltage_current_temperature",
+          "Battery voltage, current (+ = charging) and temperature", sig_356, fill_356, GROUP,
+          MEASUREMENT),
+    FRAME(VICTRON_35A, 0x35A, 1000, "alarms_warnings",
           "Alarms (bytes 0-3) and warnings (bytes 4-7): 1 active, 2 ok, 0 not supported", sig_35a,
-          fill_35a),
-    FRAME(BMSGW_CAN_35E, 0x35E, 5000, "manufacturer", "Manufacturer name", sig_35e, fill_35e),
-    FRAME(BMSGW_CAN_35F, 0x35F, 5000, "bms_info",
+          fill_35a, GROUP, URGENT(victron_alarm_raised)),
+    FRAME(VICTRON_35E, 0x35E, 5000, "manufacturer", "Manufacturer name", sig_35e, fill_35e),
+    FRAME(VICTRON_35F, 0x35F, 5000, "bms_info",
           "Model, firmware (major first), online capacity, hardware version", sig_35f, fill_35f),
-    FRAME(BMSGW_CAN_370, 0x370, 5000, "battery_name_1", "Battery name, characters 1-8", sig_370,
+    FRAME(VICTRON_370, 0x370, 5000, "battery_name_1", "Battery name, characters 1-8", sig_370,
           fill_370),
-    FRAME(BMSGW_CAN_371, 0x371, 5000, "battery_name_2", "Battery name, characters 9-16", sig_371,
+    FRAME(VICTRON_371, 0x371, 5000, "battery_name_2", "Battery name, characters 9-16", sig_371,
           fill_371),
-    FRAME(BMSGW_CAN_372, 0x372, 1000, "modules", "Modules (strings) online, blocking, offline",
+    FRAME(VICTRON_372, 0x372, 1000, "modules", "Modules (strings) online, blocking, offline",
           sig_372, fill_372),
-    FRAME(BMSGW_CAN_373, 0x373, 1000, "cell_temperature_extremes",
-          "Lowest and highest cell voltage and temperature", sig_373, fill_373),
-    FRAME(BMSGW_CAN_374, 0x374, 2000, "min_cell_id", "Lowest-voltage cell", sig_374, fill_374),
-    FRAME(BMSGW_CAN_375, 0x375, 2000, "max_cell_id", "Highest-voltage cell", sig_375, fill_375),
-    FRAME(BMSGW_CAN_376, 0x376, 2000, "min_temperature_id", "Coldest sensor", sig_376, fill_376),
-    FRAME(BMSGW_CAN_377, 0x377, 2000, "max_temperature_id", "Warmest sensor", sig_377, fill_377),
-    FRAME(BMSGW_CAN_378, 0x378, 10000, "energy", "Energy charged and discharged (100 Wh steps)",
-          sig_378, fill_378),
-    FRAME(BMSGW_CAN_379, 0x379, 5000, "installed_capacity", "Installed capacity", sig_379,
-          fill_379),
-    FRAME(BMSGW_CAN_380, 0x380, 5000, "serial_1", "Serial number, characters 1-8", sig_380,
-          fill_380),
-    FRAME(BMSGW_CAN_381, 0x381, 5000, "serial_2", "Serial number, characters 9-16", sig_381,
+    FRAME(VICTRON_373, 0x373, 1000, "cell_temperature_extremes",
+          "Lowest and highest cell voltage and temperature", sig_373, fill_373, MEASUREMENT),
+    FRAME(VICTRON_374, 0x374, 2000, "min_cell_id", "Lowest-voltage cell", sig_374, fill_374,
+          MEASUREMENT),
+    FRAME(VICTRON_375, 0x375, 2000, "max_cell_id", "Highest-voltage cell", sig_375, fill_375,
+          MEASUREMENT),
+    FRAME(VICTRON_376, 0x376, 2000, "min_temperature_id", "Coldest sensor", sig_376, fill_376,
+          MEASUREMENT),
+    FRAME(VICTRON_377, 0x377, 2000, "max_temperature_id", "Warmest sensor", sig_377, fill_377,
+          MEASUREMENT),
+    FRAME(VICTRON_378, 0x378, 10000, "energy", "Energy charged and discharged (100 Wh steps)",
+          sig_378, fill_378, MEASUREMENT),
+    FRAME(VICTRON_379, 0x379, 5000, "installed_capacity", "Installed capacity", sig_379, fill_379),
+    FRAME(VICTRON_380, 0x380, 5000, "serial_1", "Serial number, characters 1-8", sig_380, fill_380),
+    FRAME(VICTRON_381, 0x381, 5000, "serial_2", "Serial number, characters 9-16", sig_381,
           fill_381),
-    FRAME(BMSGW_CAN_382, 0x382, 5000, "battery_family", "Battery family", sig_382, fill_382),
+    FRAME(VICTRON_382, 0x382, 5000, "battery_family", "Battery family", sig_382, fill_382),
 };
-
-int victron_encode(enum bmsgw_can_frame f, const struct victron_input *in,
-                   uint8_t data[VICTRON_DLC])
-{
-    struct victron_values v;
-    if ((unsigned)f >= BMSGW_CAN_FRAME_COUNT)
-        return -EINVAL;
-    memset(&v, 0, sizeof(v));
-    memset(data, 0, VICTRON_DLC);
-    int rc = victron_frames[f].fill(in, &v);
-    if (rc < 0)
-        return rc;
-    victron_pack(&victron_frames[f], &v, data);
-    return victron_frames[f].dlc;
-}

@@ -61,13 +61,6 @@
         .size = (max_n), .min = 0, .max = (max_n), .sub = (subkeys), .elem_size = sizeof(E),       \
         .elem_defaults = (elem_def), .list_defaults = (list_def), .flags = R, .help = (h)          \
     }
-#define PERIOD(idx, id, d)                                                                         \
-    {                                                                                              \
-        .name = "period_" id "_ms", .type = CFG_T_INT,                                             \
-        .offset = offsetof(struct cfg_can, period_ms) + (idx) * sizeof(int), .min = 100,           \
-        .max = 60000, .def_i = (d), .unit = "ms", .help = "Send period of frame 0x" id ".",        \
-        .flags = 0                                                                                 \
-    }
 #define GROUP(f, members, h)                                                                       \
     {                                                                                              \
         .name = #f, .type = CFG_T_GROUP, .offset = offsetof(struct bmsgw_config, f),               \
@@ -150,8 +143,17 @@ static const struct cfg_key bms_keys[] = {
     { 0 },
 };
 
-static const struct cfg_key can_keys[] = {
+/* The fixed keys of the can group; can_keys_init() appends one period key per frame ID of the
+ * protocols' tables (cfg_can_frame), so no ID is typed here. */
+#define CAN_PROTOCOLS_MAX 8
+static const char *can_protocol_names[CAN_PROTOCOLS_MAX + 1];
+#define CAN_FIXED_KEYS_MAX 24
+static struct cfg_key can_keys[CAN_FIXED_KEYS_MAX + CFG_CAN_PERIODS_MAX + 1] = {
     BOOL(struct cfg_can, enabled, 1, "Publish the Victron CAN-bus BMS frames.", R),
+    ENUM(struct cfg_can, protocol, can_protocol_names, 0,
+         "CAN protocol spoken on the interface: victron (Victron CAN-bus BMS, the only one so "
+         "far).",
+         R),
     STR(struct cfg_can, interface, 1, "can0", "SocketCAN interface.", R),
     BOOL(struct cfg_can, set_bitrate, 0,
          "Set the interface bitrate at start (needs CAP_NET_ADMIN; not applicable to vcan).", R),
@@ -181,26 +183,6 @@ static const struct cfg_key can_keys[] = {
         "Serial number in frames 0x380/0x381 (ASCII, 16 characters at most).", CFG_F_ASCII),
     INT(struct cfg_can, model_id, 0, 65535, 0, NULL, "Model id in frame 0x35F.", 0),
     INT(struct cfg_can, hardware_version, 0, 65535, 0, NULL, "Hardware version in frame 0x35F.", 0),
-    PERIOD(BMSGW_CAN_351, "351", 1000),
-    PERIOD(BMSGW_CAN_355, "355", 1000),
-    PERIOD(BMSGW_CAN_356, "356", 1000),
-    PERIOD(BMSGW_CAN_35A, "35A", 1000),
-    PERIOD(BMSGW_CAN_35E, "35E", 5000),
-    PERIOD(BMSGW_CAN_35F, "35F", 5000),
-    PERIOD(BMSGW_CAN_370, "370", 5000),
-    PERIOD(BMSGW_CAN_371, "371", 5000),
-    PERIOD(BMSGW_CAN_372, "372", 1000),
-    PERIOD(BMSGW_CAN_373, "373", 1000),
-    PERIOD(BMSGW_CAN_374, "374", 2000),
-    PERIOD(BMSGW_CAN_375, "375", 2000),
-    PERIOD(BMSGW_CAN_376, "376", 2000),
-    PERIOD(BMSGW_CAN_377, "377", 2000),
-    PERIOD(BMSGW_CAN_378, "378", 10000),
-    PERIOD(BMSGW_CAN_379, "379", 5000),
-    PERIOD(BMSGW_CAN_380, "380", 5000),
-    PERIOD(BMSGW_CAN_381, "381", 5000),
-    PERIOD(BMSGW_CAN_382, "382", 5000),
-    { 0 },
 };
 
 #define L struct cfg_limits
@@ -404,6 +386,56 @@ const struct cfg_key cfg_schema[] = {
     GROUP(ws, ws_keys, "WebSocket streams."),
     { 0 },
 };
+
+/* ---- the period keys, from the CAN protocols' tables ------------------------------------- */
+
+static unsigned period_slot_id[CFG_CAN_PERIODS_MAX];
+static unsigned period_slots;
+static char period_names[CFG_CAN_PERIODS_MAX][24];
+static char period_help[CFG_CAN_PERIODS_MAX][48];
+
+int cfg_can_period_slot(unsigned can_id)
+{
+    for (unsigned s = 0; s < period_slots; s++)
+        if (period_slot_id[s] == can_id)
+            return (int)s;
+    return -1;
+}
+
+/* One key can.period_<id>_ms per CAN ID (the first protocol sending it gives the default). */
+static void add_period_key(struct cfg_key *k, unsigned can_id, int period_ms)
+{
+    unsigned s = period_slots++;
+    period_slot_id[s] = can_id;
+    snprintf(period_names[s], sizeof(period_names[s]), "period_%03X_ms", can_id);
+    snprintf(period_help[s], sizeof(period_help[s]), "Send period of frame 0x%03X.", can_id);
+    *k = (struct cfg_key){ .name = period_names[s],
+                           .type = CFG_T_INT,
+                           .offset = offsetof(struct cfg_can, period_ms) + s * sizeof(int),
+                           .min = 100,
+                           .max = 60000,
+                           .def_i = period_ms,
+                           .unit = "ms",
+                           .help = period_help[s] };
+}
+
+/* Before main: the schema is complete before anything reads it (the daemon, tools, tests). */
+__attribute__((constructor)) static void can_keys_init(void)
+{
+    unsigned n = 0;
+    while (can_keys[n].name)
+        n++;
+    for (unsigned p = 0; p < cfg_can_protocol_count() && p < CAN_PROTOCOLS_MAX; p++) {
+        can_protocol_names[p] = cfg_can_protocol_name(p);
+        for (unsigned i = 0; i < cfg_can_frame_count(p); i++) {
+            unsigned id;
+            int period_ms;
+            cfg_can_frame(p, i, &id, &period_ms);
+            if (cfg_can_period_slot(id) < 0 && period_slots < CFG_CAN_PERIODS_MAX)
+                add_period_key(&can_keys[n++], id, period_ms);
+        }
+    }
+}
 
 static const struct cfg_key *find_in(const struct cfg_key *keys, const char *name, size_t len)
 {

@@ -52,40 +52,21 @@ static int check_ports(const struct cfg_bms *b, const struct cfg_origins *o, str
     return 0;
 }
 
-/* A battery name the GX takes for a product it treats specially (spec/victron-can.md "What the
- * GX does with the names"): PYLON, BYD or PELIO anywhere, LG as a word of its own. */
-const char *cfg_gx_quirk_name(const char *text)
+/* A name the selected CAN protocol refuses (the Victron GX quirk names, spec/victron-can.md). */
+static int check_can_name(const struct cfg_can *c, const char *text, const char *key,
+                          const struct cfg_origins *o, struct cfg_error *err)
 {
-    static const char *const anywhere[] = { "PYLON", "BYD", "PELIO" };
-    for (unsigned i = 0; i < sizeof(anywhere) / sizeof(anywhere[0]); i++)
-        if (strcasestr(text, anywhere[i]))
-            return anywhere[i];
-    for (const char *p = text; (p = strcasestr(p, "LG")) != NULL; p++) {
-        bool start = p == text || !isalnum((unsigned char)p[-1]);
-        if (start && !isalnum((unsigned char)p[2]))
-            return "LG";
-    }
-    return NULL;
-}
-
-static int check_gx_name(const char *text, const char *key, const struct cfg_origins *o,
-                         struct cfg_error *err)
-{
-    const char *bad = cfg_gx_quirk_name(text);
-    if (!bad)
+    char why[200];
+    if (!cfg_can_name_check(c->protocol, text, why, sizeof(why)))
         return 0;
-    return fail_at(o, err, key,
-                   "\"%s\" contains %s: the GX would take the battery for that product and "
-                   "replace our limits with its own rules (allowed: any other ASCII name, e.g. "
-                   "\"TinyBMS\")",
-                   text, bad);
+    return fail_at(o, err, key, "\"%s\" %s", text, why);
 }
 
 static int check_can(const struct cfg_can *c, const struct cfg_origins *o, struct cfg_error *err)
 {
-    int rc = check_gx_name(c->manufacturer, "can.manufacturer", o, err);
+    int rc = check_can_name(c, c->manufacturer, "can.manufacturer", o, err);
     if (!rc)
-        rc = check_gx_name(c->battery_family, "can.battery_family", o, err);
+        rc = check_can_name(c, c->battery_family, "can.battery_family", o, err);
     if (rc)
         return rc;
     if (c->restart_min_ms > c->restart_max_ms)

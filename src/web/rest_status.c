@@ -8,6 +8,7 @@
 
 #include "bmsgw/alerts.h"
 #include "bmsgw/app.h"
+#include "bmsgw/can_proto.h"
 #include "bmsgw/clock.h"
 #include "bmsgw/config_store.h"
 #include "bmsgw/history.h"
@@ -15,7 +16,6 @@
 #include "bmsgw/service.h"
 #include "bmsgw/snapshot.h"
 #include "bmsgw/status_json.h"
-#include "bmsgw/victron.h"
 #include "bmsgw/web_metrics.h"
 
 void rest_h_status(struct rest_api *api, const struct rest_request *rq, json_t *body,
@@ -115,19 +115,20 @@ void rest_h_bus_metrics(struct rest_api *api, const struct rest_request *rq, jso
     rest_ok(rs, web_metrics_bus_json(&b));
 }
 
-/* Every frame of the table with its period and the age of its last transmission. */
+/* Every frame of the protocol's table with its period and the age of its last transmission. */
 static json_t *frames_json(const struct bmsgw_can_health *c, const struct bmsgw_config *cfg,
                            int64_t now_ms)
 {
+    const struct can_proto *p = can_proto_of(&cfg->can);
     json_t *arr = json_array();
-    for (unsigned i = 0; i < BMSGW_CAN_FRAME_COUNT; i++) {
-        const struct victron_frame *f = &victron_frames[i];
+    for (unsigned i = 0; i < p->n_frames && i < BMSGW_CAN_FRAMES_MAX; i++) {
+        const struct can_proto_frame *f = &p->frames[i];
         char id[8];
         snprintf(id, sizeof(id), "0x%03X", f->id);
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:i,s:o}", "id", id, "name", f->name,
-                                             "title", f->title, "period_ms", cfg->can.period_ms[i],
-                                             "last_sent_age_ms",
-                                             json_age_or_null(now_ms, c->frame_last_ms[i])));
+        json_array_append_new(
+            arr, json_pack("{s:s,s:s,s:s,s:i,s:o}", "id", id, "name", f->name, "title", f->title,
+                           "period_ms", can_proto_period_ms(p, &cfg->can, i), "last_sent_age_ms",
+                           json_age_or_null(now_ms, c->frame_last_ms[i])));
     }
     return arr;
 }
@@ -150,10 +151,11 @@ static json_t *can_status_json(const struct bmsgw_can_health *c, const struct bm
     json_object_set_new(o, "tx_dropped", json_integer((json_int_t)c->tx_dropped));
     json_object_set_new(o, "bus_errors", json_integer((json_int_t)c->bus_errors));
     json_object_set_new(o, "restarts", json_integer((json_int_t)c->restarts));
-    json_object_set_new(o, "last_305_age_ms", json_age_or_null(now_ms, c->last_305_ms));
-    json_object_set_new(o, "last_307_age_ms", json_age_or_null(now_ms, c->last_307_ms));
-    json_object_set_new(o, "inverter_present",
-                        json_boolean(c->last_305_ms > 0 && now_ms - c->last_305_ms < 10000));
+    json_object_set_new(o, "last_305_age_ms", json_age_or_null(now_ms, c->last_keepalive_ms));
+    json_object_set_new(o, "last_307_age_ms", json_age_or_null(now_ms, c->last_identify_ms));
+    json_object_set_new(
+        o, "inverter_present",
+        json_boolean(c->last_keepalive_ms > 0 && now_ms - c->last_keepalive_ms < 10000));
     json_object_set_new(o, "inverter_identified", json_boolean(c->inverter_identified));
     json_object_set_new(o, "frames", frames_json(c, cfg, now_ms));
     json_object_set_new(o, "on_stale",

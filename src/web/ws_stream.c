@@ -9,7 +9,7 @@
 #include "bmsgw/alerts.h"
 #include "bmsgw/event.h"
 
-#include "bmsgw/victron.h"
+#include "bmsgw/can_proto.h"
 
 static json_t *hex_json(const uint8_t *data, unsigned len)
 {
@@ -27,12 +27,14 @@ static const char *dir_name(uint8_t dir)
     return dir == BUS_DIR_TX ? "tx" : dir == BUS_DIR_RX ? "rx" : "none";
 }
 
+/* Named and decoded by the protocol built in first (the default of can.protocol). */
 static json_t *can_json(const struct bus_msg *b)
 {
-    const struct victron_frame *f = victron_frame_by_id(b->can_id);
+    const struct can_proto *p = can_protocols[0];
+    const struct can_proto_frame *f = can_proto_frame_by_id(p, b->can_id);
     char id[12];
     snprintf(id, sizeof(id), "0x%03X", (unsigned)b->can_id);
-    json_t *dec = victron_decode_json(b->can_id, b->data, b->len);
+    json_t *dec = can_proto_decode_json(p, b->can_id, b->data, b->len);
     return json_pack("{s:s,s:s,s:i,s:o,s:s?,s:o,s:I}", "dir", dir_name(b->dir), "id", id, "dlc",
                      (int)b->len, "hex", hex_json(b->data, b->len), "name", f ? f->name : NULL,
                      "decoded", dec ? dec : json_null(), "t_ms", (json_int_t)b->t_ms);

@@ -90,13 +90,13 @@ static void fuzz_encode(const uint8_t *data, size_t size)
     alarms_evaluate(&cfg.alarms, &s, 1000, 3000, &ast, &s.alarms);
     limits_compute(&cfg.limits, &cfg.alarms, &s, NULL, 1000, 3000, &lst, &s.limits);
     limits_compute(&cfg.limits, &cfg.alarms, &s, NULL, 1250, 3000, &lst, &s.limits);
-    struct victron_input in = {
+    struct can_proto_input in = {
         .sys = &s, .limits = &s.limits, .alarms = &s.alarms, .can = &cfg.can
     };
     uint8_t out[VICTRON_DLC];
-    for (unsigned f = 0; f < BMSGW_CAN_FRAME_COUNT; f++) {
-        int rc = victron_encode((enum bmsgw_can_frame)f, &in, out);
-        if (rc != VICTRON_DLC && !(f == BMSGW_CAN_351 && rc < 0))
+    for (unsigned f = 0; f < VICTRON_FRAME_COUNT; f++) {
+        int rc = victron_encode((enum victron_frame_idx)f, &in, out);
+        if (rc != VICTRON_DLC && !(f == VICTRON_351 && rc < 0))
             abort();
     }
     if (s.limits.valid && !(s.limits.cvl_v > 0))

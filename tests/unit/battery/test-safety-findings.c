@@ -61,9 +61,9 @@ static void warm(struct rig *r)
         sample(r);
 }
 
-static void encode(const struct rig *r, enum bmsgw_can_frame f, uint8_t d[VICTRON_DLC])
+static void encode(const struct rig *r, enum victron_frame_idx f, uint8_t d[VICTRON_DLC])
 {
-    struct victron_input in = {
+    struct can_proto_input in = {
         .sys = r->sys,
         .limits = &r->sys->limits,
         .alarms = &r->sys->alarms,
@@ -81,7 +81,7 @@ struct f351 {
 static struct f351 read_351(const struct rig *r)
 {
     uint8_t d[VICTRON_DLC];
-    encode(r, BMSGW_CAN_351, d);
+    encode(r, VICTRON_351, d);
     return (struct f351){ (unsigned)(d[0] | d[1] << 8), (unsigned)(int16_t)(d[2] | d[3] << 8),
                           (unsigned)(int16_t)(d[4] | d[5] << 8), (unsigned)(d[6] | d[7] << 8) };
 }
@@ -91,7 +91,7 @@ static struct f351 read_351(const struct rig *r)
 static unsigned field_35a(const struct rig *r, unsigned k, bool warning)
 {
     uint8_t d[VICTRON_DLC];
-    encode(r, BMSGW_CAN_35A, d);
+    encode(r, VICTRON_35A, d);
     unsigned byte = k / 4 + (warning ? 4 : 0);
     return (d[byte] >> ((k % 4) * 2)) & 3u;
 }
@@ -100,7 +100,7 @@ static unsigned field_35a(const struct rig *r, unsigned k, bool warning)
 static unsigned word_372(const struct rig *r, unsigned i)
 {
     uint8_t d[VICTRON_DLC];
-    encode(r, BMSGW_CAN_372, d);
+    encode(r, VICTRON_372, d);
     return (unsigned)(d[2 * i] | d[2 * i + 1] << 8);
 }
 

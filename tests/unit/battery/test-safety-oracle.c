@@ -64,13 +64,13 @@ static void rig_free(struct rig *g)
     control_free(g->ctl);
 }
 
-static bool send(struct rig *g, enum bmsgw_can_frame f, const struct victron_input *in,
+static bool send(struct rig *g, enum victron_frame_idx f, const struct can_proto_input *in,
                  uint8_t d[VICTRON_DLC])
 {
     memset(d, 0, VICTRON_DLC);
     if (victron_encode(f, in, d) < 0)
         return false;
-    can_out_sent(&g->st, f, d);
+    can_out_sent(&g->st, &can_proto_victron, f, d);
     return true;
 }
 
@@ -93,7 +93,7 @@ static void rig_step(struct rig *g, int64_t now)
     struct bmsgw_system *s = g->sys;
     struct control_state cs;
     struct can_out out;
-    struct victron_input in;
+    struct can_proto_input in;
     struct oracle_frames fr = { 0 };
     uint8_t other[VICTRON_DLC];
 
@@ -105,13 +105,13 @@ static void rig_step(struct rig *g, int64_t now)
     fr.mode = (int)out.mode;
     if (out.mode != CAN_OUT_SILENT) {
         can_out_input(&out, s, &g->cfg.can, &in);
-        fr.sent351 = send(g, BMSGW_CAN_351, &in, fr.d351);
-        fr.sent35a = send(g, BMSGW_CAN_35A, &in, fr.d35a);
-        fr.sent372 = send(g, BMSGW_CAN_372, &in, fr.d372);
+        fr.sent351 = send(g, VICTRON_351, &in, fr.d351);
+        fr.sent35a = send(g, VICTRON_35A, &in, fr.d35a);
+        fr.sent372 = send(g, VICTRON_372, &in, fr.d372);
         if (out.mode == CAN_OUT_NORMAL)
-            fr.sent356 = send(g, BMSGW_CAN_356, &in, fr.d356);
-        for (unsigned f = 0; f < BMSGW_CAN_FRAME_COUNT; f++) /* 9: every encoder, no UB */
-            if (out.mode == CAN_OUT_NORMAL || !can_out_measurement_frame(f))
+            fr.sent356 = send(g, VICTRON_356, &in, fr.d356);
+        for (unsigned f = 0; f < VICTRON_FRAME_COUNT; f++) /* 9: every encoder, no UB */
+            if (out.mode == CAN_OUT_NORMAL || !can_out_measurement_frame(&can_proto_victron, f))
                 (void)victron_encode(f, &in, other);
     }
     if (getenv("ORACLE_TRACE"))

@@ -19,10 +19,12 @@
 #include "bmsgw/config_store.h"
 #include "bmsgw/control.h"
 #include "bmsgw/snapshot.h"
+#include "bmsgw/victron.h"
 #include "canfake.h"
 #include "sysgen.h"
 
-static int f_open(void *ctx, const char *ifname, char *why, size_t size)
+static int f_open(void *ctx, const char *ifname, const uint32_t *rx_ids, unsigned n_rx, char *why,
+                  size_t size)
 {
     struct fake *k = ctx;
     pthread_mutex_lock(&k->lock);
@@ -272,6 +274,6 @@ int first_with(struct fx *x, unsigned from, uint32_t id, bool (*pred)(const uint
 
 void short_periods(struct bmsgw_config *c)
 {
-    for (unsigned f = 0; f < BMSGW_CAN_FRAME_COUNT; f++)
+    for (unsigned f = 0; f < VICTRON_FRAME_COUNT; f++)
         c->can.period_ms[f] = 200;
 }

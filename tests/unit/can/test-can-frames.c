@@ -73,8 +73,9 @@ static unsigned urgent_351(struct fx *x, unsigned from, int64_t t_change,
     struct can_sched plan;
     health(x, &h);
     config_store_get(x->app.config, &cfg);
-    can_sched_init(&plan, cfg.can.period_ms, h.link.since_ms); /* the thread's own plan */
-    int64_t d0 = plan.due_ms[BMSGW_CAN_372], p = plan.period_ms[BMSGW_CAN_372];
+    can_sched_init(&plan, &can_proto_victron, cfg.can.period_ms,
+                   h.link.since_ms); /* the thread's own plan */
+    int64_t d0 = plan.due_ms[VICTRON_372], p = plan.period_ms[VICTRON_372];
     unsigned k = t > d0 ? (unsigned)((t - d0 + p - 1) / p) : 0; /* first 0x372 due from t on */
     unsigned before = count_id(x, 0, (unsigned)urgent, 0x372);
     if (before > k)
@@ -85,16 +86,16 @@ static unsigned urgent_351(struct fx *x, unsigned from, int64_t t_change,
 
 static bool all_frames_seen(struct fx *x)
 {
-    bool seen[BMSGW_CAN_FRAME_COUNT] = { false };
+    bool seen[VICTRON_FRAME_COUNT] = { false };
     unsigned n = 0;
     for (unsigned i = 0; i < n_sent(x); i++) {
-        const struct victron_frame *fr = victron_frame_by_id(sent_at(x, i).f.id);
+        const struct can_proto_frame *fr = victron_frame_by_id(sent_at(x, i).f.id);
         if (fr && fr->period_ms && !seen[fr - victron_frames]) {
             seen[fr - victron_frames] = true;
             n++;
         }
     }
-    return n == BMSGW_CAN_FRAME_COUNT;
+    return n == VICTRON_FRAME_COUNT;
 }
 
 static bool cvl_552(const uint8_t *d)
@@ -124,7 +125,7 @@ static void test_every_frame_and_only_those(void **state)
     }
     for (unsigned i = 0; i < n_sent(x); i++) {
         struct sent s = sent_at(x, i);
-        const struct victron_frame *fr = victron_frame_by_id(s.f.id);
+        const struct can_proto_frame *fr = victron_frame_by_id(s.f.id);
         if (!fr || fr->period_ms == 0)
             fail_msg("frame 0x%03X is not one of the 19", s.f.id);
         assert_int_equal(s.f.dlc, 8);
@@ -299,7 +300,7 @@ static void test_periods_follow_a_reload(void **state)
     fx_start(x);
     WAIT_FEEDING(x, n_sent(x) > 0);
     config_store_get(x->app.config, &cfg);
-    cfg.can.period_ms[BMSGW_CAN_35E] = 200; /* from 5000 ms */
+    cfg.can.period_ms[VICTRON_35E] = 200; /* from 5000 ms */
     config_store_set(x->app.config, &cfg);
     can_service_ops.reload(&x->svc, &cfg);
     unsigned from = n_sent(x);

@@ -68,12 +68,12 @@ static void test_inverter_detected(void **state)
     fx_start(x);
     WAIT_FOR(svc_state(x, NULL, 0) == SERVICE_RUNNING);
     inject(&x->fake, (struct can_frame_io){ .id = 0x305, .dlc = 8 });
-    WAIT_FOR((health(x, &h), h.last_305_ms > 0));
+    WAIT_FOR((health(x, &h), h.last_keepalive_ms > 0));
     assert_false(h.inverter_identified);
     inject(&x->fake,
            (struct can_frame_io){ .id = 0x307, .dlc = 8, .data = { 1, 2, 0, 0, 'V', 'I', 'C' } });
     WAIT_FOR((health(x, &h), h.inverter_identified));
-    assert_true(h.last_307_ms > 0 && h.rx_frames == 2);
+    assert_true(h.last_identify_ms > 0 && h.rx_frames == 2);
     /* every frame is offered to BUS_CAN subscribers (/ws/can), both directions */
     struct can_seen seen = { 0, 0 };
     WAIT_FEEDING(x, can_drain(sub, &seen));

@@ -14,6 +14,7 @@
 
 #include "bmsgw/config.h"
 #include "bmsgw/config_schema.h"
+#include "bmsgw/victron.h"
 
 static struct bmsgw_config *cfg_alloc(void)
 {
@@ -41,8 +42,8 @@ static void test_defaults(void **state)
     assert_true(c->can.enabled);
     assert_string_equal(c->can.interface, "can0");
     assert_int_equal(c->can.on_stale, CFG_STALE_SILENCE);
-    assert_int_equal(c->can.period_ms[BMSGW_CAN_351], 1000);
-    assert_int_equal(c->can.period_ms[BMSGW_CAN_378], 10000);
+    assert_int_equal(c->can.period_ms[cfg_can_period_slot(0x351)], 1000);
+    assert_int_equal(c->can.period_ms[cfg_can_period_slot(0x378)], 10000);
     assert_int_equal(c->limits.cell_charge_mv, 3450);
     assert_int_equal(c->limits.cell_float_mv, 3375);
     assert_int_equal(c->limits.ccl_cell.n_x, 5);
@@ -145,6 +146,8 @@ static const struct fixture_case fixtures[] = {
       "3480 mV is below limits.cell_charge_mv + 50 mV (3500 mV)" },
     { "too-many-cells.conf", 3, "bms.ports[0].cells", "0..48" },
     { "bad-enum.conf", 3, "can.on_stale", "must be one of silence, block (got \"ignore\")" },
+    { "unknown-can-protocol.conf", 3, "can.protocol",
+      "must be one of victron (got \"pylontech\")" },
     { "unknown-group.conf", 2, "mqtt", "unknown key; allowed at top level: state_dir, log, bms" },
 };
 
@@ -164,7 +167,7 @@ static void test_gx_names(void **state)
         { "LGX", NULL },          { "", NULL },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        const char *got = cfg_gx_quirk_name(cases[i].name);
+        const char *got = victron_gx_quirk_name(cases[i].name);
         if ((got == NULL) != (cases[i].found == NULL) || (got && strcmp(got, cases[i].found) != 0))
             fail_msg("\"%s\": got %s, expected %s", cases[i].name, got ? got : "none",
                      cases[i].found ? cases[i].found : "none");
