@@ -14,6 +14,7 @@ struct control;
 struct cmdq;
 struct service_registry;
 struct alerts;
+struct bmsgw_clock;
 
 struct bmsgw_app {
     struct config_store *config; /* current configuration (copy it out) */
@@ -27,12 +28,17 @@ struct bmsgw_app {
     /* The alerts (alerts.h): set by the "alerts" service while it runs (it starts before and
      * stops after the http and ws services that read it), NULL otherwise. */
     struct alerts *alerts;
+    /* The clock services schedule by (clock.h); NULL = clock_system. Read it with app_clock(). */
+    const struct bmsgw_clock *clock;
     int64_t start_ms;      /* monotonic ms at start */
     int64_t start_real_ms; /* wall clock at start */
     /* A service asks the daemon to exit cleanly (e.g. POST /api/system/restart; systemd starts
      * it again): write 1 to this eventfd. */
     int exit_efd;
 };
+
+/* The app's clock: app->clock, or clock_system when none was set. */
+const struct bmsgw_clock *app_clock(const struct bmsgw_app *app);
 
 /* Ask the main loop to exit cleanly. */
 void app_request_exit(struct bmsgw_app *app);

@@ -17,7 +17,7 @@
 static int io_failed(struct bms_poller *p, struct cmdq_req *req, int rc, const char *what)
 {
     snprintf(req->msg, sizeof(req->msg), "%s: %s", what, p->link.error);
-    bms_poller_lost(p, rc, clock_mono_ms());
+    bms_poller_lost(p, rc, bms_now_ms(p));
     return -EIO;
 }
 
@@ -27,8 +27,8 @@ static int read_settings(struct bms_poller *p, struct cmdq_req *req)
     int rc = bms_link_read(&p->link, BMSGW_SETTINGS_FIRST, BMSGW_SETTINGS_COUNT, regs);
     if (rc)
         return io_failed(p, req, rc, "reading the settings failed");
-    bms_publish_block(p, TINYBMS_BLOCK_SETTINGS, regs, clock_mono_ms());
-    p->next_settings_ms = clock_mono_ms() + p->cfg.settings_interval_ms;
+    bms_publish_block(p, TINYBMS_BLOCK_SETTINGS, regs, bms_now_ms(p));
+    p->next_settings_ms = bms_now_ms(p) + p->cfg.settings_interval_ms;
     return 0;
 }
 
@@ -82,7 +82,7 @@ static int control(struct bms_poller *p, struct cmdq_req *req, uint8_t option, c
         return io_failed(p, req, rc, what);
     log_notice("%s: done", what);
     if (option == TINYBMS_CLEAR_EVENTS || option == TINYBMS_CLEAR_STATS)
-        p->next_slow_ms = clock_mono_ms(); /* show the cleared block soon */
+        p->next_slow_ms = bms_now_ms(p); /* show the cleared block soon */
     return 0;
 }
 

@@ -204,7 +204,7 @@ static void fast_cycle(struct bms_poller *p)
     struct tinybms_live l;
     int64_t t0 = clock_mono_us();
     int rc = read_live(p, regs);
-    int64_t now = clock_mono_ms();
+    int64_t now = bms_now_ms(p);
     if (bms_poller_lost(p, rc, now))
         return;
     if (rc) {
@@ -244,7 +244,7 @@ static int read_block(struct bms_poller *p, enum tinybms_block b)
     uint16_t regs[TINYBMS_READ_MAX];
     const struct tinybms_block_def *d = &tinybms_blocks[b];
     int rc = bms_link_read(&p->link, d->first, d->count, regs);
-    int64_t now = clock_mono_ms();
+    int64_t now = bms_now_ms(p);
     if (rc) {
         unsigned supp;
         if (!bms_poller_lost(p, rc, now) && log_ratelimit_pass(&p->rl_block, now, 30000, &supp))
@@ -295,7 +295,7 @@ static void run_due(struct bms_poller *p, int64_t now_ms)
         p->next_fast_ms = now_ms + p->cfg.poll_interval_ms;
     fast_cycle(p);
     if (bms_link_is_open(&p->link) && p->fails == 0)
-        aux_cycles(p, clock_mono_ms());
+        aux_cycles(p, bms_now_ms(p));
 }
 
 static void check_stale(struct bms_poller *p, int64_t now_ms)
@@ -335,7 +335,7 @@ static void wait_next(struct bms_poller *p, int64_t now_ms)
     struct pollfd pfd[2] = { { .fd = p->stop_efd, .events = POLLIN },
                              { .fd = q ? cmdq_fd(q) : -1, .events = POLLIN } };
     int ms = due > now_ms ? (int)(due - now_ms) : 0;
-    if (poll(pfd, 2, ms) < 0 && errno != EINTR)
+    if (bmsgw_clock_poll(p->owner->clk, pfd, 2, ms) < 0 && errno != EINTR)
         clock_sleep_ms(ms);
 }
 
@@ -347,10 +347,10 @@ void *bms_poller_main(void *arg)
     pthread_setname_np(pthread_self(), thread_name);
     log_set_thread(p->tag);
     p->device_present = device_exists(p->port.device);
-    p->next_connect_ms = clock_mono_ms();
+    p->next_connect_ms = bms_now_ms(p);
     p->backoff_ms = p->cfg.reconnect_min_ms;
     while (!stop_requested(p)) {
-        int64_t now = clock_mono_ms();
+        int64_t now = bms_now_ms(p);
         atomic_store(&p->alive_ms, now);
         bms_service_alive(p->owner, now);
         refresh_config(p);
@@ -358,11 +358,11 @@ void *bms_poller_main(void *arg)
             try_connect(p, now);
         else
             run_due(p, now);
-        check_stale(p, clock_mono_ms());
+        check_stale(p, bms_now_ms(p));
         bms_commands_serve(p);
-        wait_next(p, clock_mono_ms());
+        wait_next(p, bms_now_ms(p));
     }
-    bms_publish_staged(p, clock_mono_ms());
+    bms_publish_staged(p, bms_now_ms(p));
     bms_link_close(&p->link);
     return NULL;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "bms_link.h"
+#include "bmsgw/clock.h"
 #include "bmsgw/config.h"
 #include "bmsgw/energy.h"
 #include "bmsgw/event.h"
@@ -89,6 +90,7 @@ struct bms_poller {
 /* The service's state shared by its threads. */
 struct bms_service {
     struct service *svc;
+    const struct bmsgw_clock *clk; /* app_clock(): every schedule time and scheduled wait */
     unsigned count;
     struct bms_poller pollers[CFG_MAX_PORTS];
     _Atomic unsigned first_cells; /* the first series cell count accepted since start */
@@ -103,6 +105,12 @@ struct bms_service {
     char saved_body[8192]; /* the counters last written (to skip unchanged saves) */
     struct log_ratelimit rl_save;
 };
+
+/* Monotonic ms on the service's clock (virtual in tests): what every schedule is read on. */
+static inline int64_t bms_now_ms(const struct bms_poller *p)
+{
+    return bmsgw_clock_ms(p->owner->clk);
+}
 
 /* bms_poller.c */
 void *bms_poller_main(void *arg);

@@ -108,14 +108,14 @@ static void energy_save(struct bms_service *s)
     free(sys);
     for (unsigned k = 0; k < s->n_kept && n < ENERGY_MAX; k++)
         c[n++] = s->kept[k];
-    char *text = energy_encode(c, n, clock_real_ms());
+    char *text = energy_encode(c, n, bmsgw_clock_real_ms(s->clk));
     /* the time stamp changes every save: compare what matters, the counters */
     char *body = text ? strstr(text, "\"system\"") : NULL;
     if (body && strcmp(body, s->saved_body) != 0) {
         int rc = persist_write(s->energy_path, text, strlen(text), 0644);
         if (rc) {
             unsigned supp;
-            if (log_ratelimit_pass(&s->rl_save, clock_mono_ms(), 600000, &supp))
+            if (log_ratelimit_pass(&s->rl_save, bmsgw_clock_ms(s->clk), 600000, &supp))
                 log_warn("cannot save %s: %s", s->energy_path, strerror(-rc));
         } else {
             snprintf(s->saved_body, sizeof(s->saved_body), "%s", body);
@@ -130,7 +130,7 @@ static void *keeper_main(void *arg)
     log_set_thread("bms:energy");
     for (;;) {
         struct pollfd pfd = { .fd = s->keeper_efd, .events = POLLIN };
-        int rc = poll(&pfd, 1, SAVE_EVERY_MS);
+        int rc = bmsgw_clock_poll(s->clk, &pfd, 1, SAVE_EVERY_MS);
         if (rc > 0)
             break;
         if (rc == 0)
@@ -231,10 +231,11 @@ static int bms_start(struct service *svc)
     }
     pthread_mutex_init(&s->lock, NULL);
     s->svc = svc;
+    s->clk = app_clock(svc->app);
     svc->priv = s;
     s->keeper_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     uint64_t gen = config_store_get(svc->app->config, cfg);
-    int64_t now = clock_mono_ms();
+    int64_t now = bmsgw_clock_ms(s->clk);
     s->count = (unsigned)cfg->bms.port_count;
     for (unsigned i = 0; i < s->count; i++)
         s->pollers[i].stop_efd = -1;

@@ -19,6 +19,7 @@
 struct can_svc {
     struct service *svc;
     struct bmsgw_app *app;
+    const struct bmsgw_clock *clk; /* app_clock(app): every schedule time and wait */
     const struct can_link_ops *ops;
     void *ops_ctx;
     pthread_t thread;

@@ -217,13 +217,13 @@ static void wait_events(struct can_svc *c, int64_t now_ms)
         wake = can_sched_next_ms(&c->sched);
     struct pollfd p[2] = { { .fd = c->efd, .events = POLLIN }, { .fd = c->fd, .events = POLLIN } };
     int timeout = wake > now_ms ? (int)(wake - now_ms) : 0;
-    if (poll(p, c->fd >= 0 ? 2 : 1, timeout) <= 0)
+    if (bmsgw_clock_poll(c->clk, p, c->fd >= 0 ? 2 : 1, timeout) <= 0)
         return;
     uint64_t v;
     if (p[0].revents & POLLIN && read(c->efd, &v, sizeof(v)) < 0)
         log_debug("can: eventfd read: %s", strerror(errno));
     if (c->fd >= 0 && p[1].revents & POLLIN)
-        rx_drain(c, clock_mono_ms());
+        rx_drain(c, bmsgw_clock_ms(c->clk));
 }
 
 static void *can_thread(void *arg)
@@ -233,7 +233,7 @@ static void *can_thread(void *arg)
     log_set_thread("can");
     memset(&published, 0, sizeof(published));
     while (!atomic_load(&c->stop)) {
-        int64_t now = clock_mono_ms();
+        int64_t now = bmsgw_clock_ms(c->clk);
         service_progress(c->svc);
         refresh(c, now);
         if (c->fd < 0)
@@ -252,7 +252,7 @@ static void *can_thread(void *arg)
         c->ops->close(c->ops_ctx, c->fd);
     c->fd = -1;
     c->h.sending = false;
-    set_link(c, BMSGW_LINK_DISABLED, clock_mono_ms(), NULL);
+    set_link(c, BMSGW_LINK_DISABLED, bmsgw_clock_ms(c->clk), NULL);
     snapshot_set_can_health(c->app->snap, &c->h);
     return NULL;
 }
@@ -280,6 +280,7 @@ int can_service_start_with(struct service *svc, const struct can_link_ops *ops, 
     }
     c->svc = svc;
     c->app = svc->app;
+    c->clk = app_clock(c->app);
     c->ops = ops;
     c->ops_ctx = ops_ctx;
     c->fd = -1;
@@ -287,7 +288,7 @@ int can_service_start_with(struct service *svc, const struct can_link_ops *ops, 
     c->proto = can_proto_of(&c->cfg.can);
     c->backoff_ms = c->cfg.can.restart_min_ms;
     c->h.link.state = BMSGW_LINK_CONNECTING;
-    c->h.link.since_ms = clock_mono_ms();
+    c->h.link.since_ms = bmsgw_clock_ms(c->clk);
     snprintf(c->h.interface, sizeof(c->h.interface), "%s", c->cfg.can.interface);
     int rc = pthread_create(&c->thread, NULL, can_thread, c);
     if (rc) {

@@ -4,6 +4,13 @@
 
 #include <unistd.h>
 
+#include "bmsgw/clock.h"
+
+const struct bmsgw_clock *app_clock(const struct bmsgw_app *app)
+{
+    return app && app->clock ? app->clock : &clock_system;
+}
+
 void app_request_exit(struct bmsgw_app *app)
 {
     uint64_t one = 1;

@@ -27,6 +27,38 @@ int64_t clock_real_ms(void)
     return read_clock(CLOCK_REALTIME, 1000000);
 }
 
+static int64_t sys_mono_ms(void *ctx)
+{
+    (void)ctx;
+    return clock_mono_ms();
+}
+
+static int64_t sys_mono_us(void *ctx)
+{
+    (void)ctx;
+    return clock_mono_us();
+}
+
+static int64_t sys_real_ms(void *ctx)
+{
+    (void)ctx;
+    return clock_real_ms();
+}
+
+static int sys_poll(void *ctx, struct pollfd *fds, nfds_t n, int timeout_ms)
+{
+    (void)ctx;
+    return poll(fds, n, timeout_ms);
+}
+
+const struct bmsgw_clock clock_system = {
+    .mono_ms = sys_mono_ms,
+    .mono_us = sys_mono_us,
+    .real_ms = sys_real_ms,
+    .poll = sys_poll,
+    .ctx = NULL,
+};
+
 void clock_sleep_ms(int64_t ms)
 {
     struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
