@@ -246,6 +246,10 @@ int config_log_syslog_level(const struct bmsgw_config *cfg);
 const char *config_map_kind_name(int kind);
 const char *config_chemistry_name(int chem);
 
+/* The TCP port a map kind listens on when its configured port is 0 (mega 502, tescom 1502,
+ * pack12s 7001, testpattern 5020); 0 for an unknown kind. */
+int config_map_default_port(int kind);
+
 /* Dotted paths of keys whose values differ and that need a restart to take effect, written
  * comma-separated into buf. Returns how many differ. */
 int config_restart_keys(const struct bmsgw_config *a, const struct bmsgw_config *b, char *buf,

@@ -127,8 +127,7 @@ struct mbmap_field {
 struct mbmap {
     const char *name; /* "mega", "tescom", "pack12s", "testpattern" */
     const char *title;
-    uint8_t kind; /* enum mbmap_kind */
-    uint16_t default_port;
+    uint8_t kind;    /* enum mbmap_kind = enum cfg_map_kind (the default port: config.h) */
     size_t src_size; /* size of the source struct the getters read (mbmap_maps.h) */
     const struct mbmap_range *ranges;
     unsigned n_ranges;

@@ -9,7 +9,6 @@
 #include <strings.h>
 #include <syslog.h>
 
-#include "bmsgw/mbmap.h"
 #include "config_walk.h"
 
 static void defaults_group(const struct cfg_key *keys, void *base, struct bmsgw_config *cfg)
@@ -142,8 +141,7 @@ int cfg_apply_file(struct bmsgw_config *cfg, const char *path, bool optional, st
 
 int cfg_map_port(const struct cfg_map *m)
 {
-    const struct mbmap *map = mbmap_get(m->kind);
-    return m->port || !map ? m->port : map->default_port;
+    return m->port ? m->port : config_map_default_port(m->kind);
 }
 
 void cfg_normalise(struct bmsgw_config *cfg)

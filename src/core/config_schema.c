@@ -73,6 +73,8 @@ static const char *const log_levels[] = { "error", "warning", "notice", "info", 
 static const char *const on_stale_names[] = { "silence", "block", NULL };
 static const char *const chemistries[] = { "lfp", "nmc", "lto", NULL };
 static const char *const map_kinds[] = { "mega", "tescom", "pack12s", "testpattern", NULL };
+/* The TCP port each map kind listens on when its port is 0 (same order). */
+static const uint16_t map_default_ports[] = { 502, 1502, 7001, 5020 };
 static const char *const word_orders[] = { "abcd", "cdab", NULL };
 static const char *const rts_modes[] = { "none", "up", "down", NULL };
 
@@ -470,6 +472,11 @@ const struct cfg_key *cfg_schema_find(const char *path)
 const char *config_map_kind_name(int kind)
 {
     return kind >= 0 && kind < 4 ? map_kinds[kind] : "unknown";
+}
+
+int config_map_default_port(int kind)
+{
+    return kind >= 0 && kind < 4 ? map_default_ports[kind] : 0;
 }
 
 const char *config_chemistry_name(int chem)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bmsgw-build.h"
+#include "bmsgw/config.h"
 #include "bmsgw/ctl.h"
 #include "bmsgw/mbmap_maps.h"
 
@@ -307,7 +308,7 @@ static int check_cmd_opts(const struct ctl_opts *o, const unsigned *seen, FILE *
 static void finish(struct ctl_opts *o)
 {
     if (!o->link.port)
-        o->link.port = o->map->default_port;
+        o->link.port = config_map_default_port(o->map->kind);
     if (!o->layout.cells_per_string)
         o->layout.cells_per_string = CTL_DEFAULT_CELLS_STRING;
     if (o->layout.sensors_per_string == UINT32_MAX)

@@ -173,7 +173,6 @@ const struct mbmap mbmap_mega = {
     .name = "mega",
     .title = "mega BMS",
     .kind = MBMAP_MEGA,
-    .default_port = 502,
     .src_size = sizeof(struct mbmap_mega_src),
     .ranges = ranges,
     .n_ranges = sizeof(ranges) / sizeof(ranges[0]),

@@ -178,7 +178,6 @@ const struct mbmap mbmap_pack12s = {
     .name = "pack12s",
     .title = "12S pack",
     .kind = MBMAP_PACK12S,
-    .default_port = 7001,
     .src_size = sizeof(struct mbmap_pack12s_src),
     .ranges = ranges,
     .n_ranges = sizeof(ranges) / sizeof(ranges[0]),

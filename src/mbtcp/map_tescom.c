@@ -197,7 +197,6 @@ const struct mbmap mbmap_tescom = {
     .name = "tescom",
     .title = "Tescom BMS",
     .kind = MBMAP_TESCOM,
-    .default_port = 1502,
     .src_size = sizeof(struct mbmap_tescom_src),
     .ranges = ranges,
     .n_ranges = sizeof(ranges) / sizeof(ranges[0]),

@@ -132,7 +132,6 @@ const struct mbmap mbmap_testpattern = {
     .name = "testpattern",
     .title = "test pattern",
     .kind = MBMAP_TESTPATTERN,
-    .default_port = 5020,
     .src_size = sizeof(struct mbmap_testpattern_src),
     .ranges = ranges,
     .n_ranges = sizeof(ranges) / sizeof(ranges[0]),

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bmsgw/config.h"
 #include "bmsgw/mbmap.h"
 
 static const char *const table_titles[MBMAP_TABLE_COUNT] = {
@@ -94,7 +95,8 @@ void mbmap_write_markdown(FILE *out)
                  "\"abcd\"`) or low word first (`\"cdab\"`).\n");
     for (int k = 0; k < MBMAP_KIND_COUNT; k++) {
         const struct mbmap *m = mbmap_get(k);
-        fprintf(out, "\n## %s (`%s`, default port %u)\n", m->title, m->name, m->default_port);
+        fprintf(out, "\n## %s (`%s`, default port %d)\n", m->title, m->name,
+                config_map_default_port(m->kind));
         write_ranges(out, m);
         for (int t = 0; t < MBMAP_TABLE_COUNT; t++) {
             bool any = false;

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bmsgw/config.h"
 #include "bmsgw/clock.h"
 #include "bmsgw/log.h"
 #include "server_int.h"
@@ -105,7 +106,9 @@ static int lsn_bind(struct mbtcp_server *s, struct lsn *l)
                               .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV };
     struct addrinfo *ai = NULL;
     char port[8];
-    int want = l->cfg.port == 0 ? l->map->default_port : l->cfg.port < 0 ? 0 : l->cfg.port;
+    int want = l->cfg.port == 0  ? config_map_default_port(l->map->kind)
+               : l->cfg.port < 0 ? 0
+                                 : l->cfg.port;
     snprintf(port, sizeof(port), "%d", want);
     int rc = getaddrinfo(s->cfg.bind, port, &hints, &ai);
     if (rc) {

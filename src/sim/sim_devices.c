@@ -70,7 +70,7 @@ static void usage(const struct sim_dev_mode *m, FILE *out)
             "usage: bmsgw-sim %s [options]\n"
             "Serves the %s map over Modbus TCP from a simulated device.\n"
             "  --bind ADDR            address to listen on (default 0.0.0.0)\n"
-            "  --port N               TCP port (default %u)\n"
+            "  --port N               TCP port (default %d)\n"
             "  --unit-id N            answer only this unit id, 1..247 (default: any)\n"
             "  --word-order abcd|cdab order of the words of 32/64-bit values (default abcd)\n"
             "  --read-only            refuse writes (exception 0x01)\n"
@@ -79,7 +79,7 @@ static void usage(const struct sim_dev_mode *m, FILE *out)
             "  --seed N               random seed (default 1)\n"
             "  --quiet                no status messages\n"
             "%s",
-            m->name, mbmap_get(m->kind)->title, mbmap_get(m->kind)->default_port, m->help);
+            m->name, mbmap_get(m->kind)->title, config_map_default_port(m->kind), m->help);
 }
 
 static bool parse_long(const char *arg, long lo, long hi, long *out, const char *what)

@@ -14,6 +14,7 @@
 
 #include "bmsgw/config.h"
 #include "bmsgw/config_schema.h"
+#include "bmsgw/mbmap.h"
 #include "bmsgw/victron.h"
 
 static struct bmsgw_config *cfg_alloc(void)
@@ -55,6 +56,20 @@ static void test_defaults(void **state)
     assert_int_equal(c->http.port, 8080);
     assert_int_equal(c->ws.port, 8081);
     free(c);
+}
+
+/* The default ports live in the config's map-kind table; the maps are found by the same kind. */
+static void test_map_default_ports(void **state)
+{
+    (void)state;
+    static const int want[] = { 502, 1502, 7001, 5020 };
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(config_map_default_port(k), want[k]);
+        assert_non_null(mbmap_get(k));
+        assert_string_equal(mbmap_get(k)->name, config_map_kind_name(k));
+    }
+    assert_int_equal(config_map_default_port(4), 0);
+    assert_int_equal(config_map_default_port(-1), 0);
 }
 
 static void test_minimal_and_full_syntax(void **state)
@@ -329,7 +344,7 @@ int main(void)
         cmocka_unit_test(test_missing_file),       cmocka_unit_test(test_string_limits),
         cmocka_unit_test(test_tables_checked),     cmocka_unit_test(test_overlay_applies_on_top),
         cmocka_unit_test(test_restart_keys),       cmocka_unit_test(test_shipped_conf_is_generated),
-        cmocka_unit_test(test_shipped_conf_loads),
+        cmocka_unit_test(test_shipped_conf_loads), cmocka_unit_test(test_map_default_ports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
