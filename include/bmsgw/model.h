@@ -148,21 +148,26 @@ struct bmsgw_aggregate {
     int64_t newest_sample_ms;
 };
 
-/* Alarm conditions (each CAN protocol maps them onto its own alarm bits). */
+/* Alarm conditions, grouped by what they watch; the summary first (the alarm evaluation and the
+ * oracle rely on it). Each CAN protocol and register map maps them onto its own bits. */
 enum bmsgw_alarm_id {
-    BMSGW_ALARM_GENERAL = 0,
+    BMSGW_ALARM_GENERAL = 0, /* the worst of all the others */
+    /* cells */
     BMSGW_ALARM_HIGH_VOLTAGE,
     BMSGW_ALARM_LOW_VOLTAGE,
+    BMSGW_ALARM_CELL_IMBALANCE,
+    /* temperatures */
     BMSGW_ALARM_HIGH_TEMP,
     BMSGW_ALARM_LOW_TEMP,
     BMSGW_ALARM_HIGH_TEMP_CHARGE,
     BMSGW_ALARM_LOW_TEMP_CHARGE,
-    BMSGW_ALARM_HIGH_DISCHARGE_CURRENT,
+    /* currents */
     BMSGW_ALARM_HIGH_CHARGE_CURRENT,
-    BMSGW_ALARM_CONTACTOR,
+    BMSGW_ALARM_HIGH_DISCHARGE_CURRENT,
     BMSGW_ALARM_SHORT_CIRCUIT,
+    /* the BMS and its switch */
     BMSGW_ALARM_BMS_INTERNAL,
-    BMSGW_ALARM_CELL_IMBALANCE,
+    BMSGW_ALARM_CONTACTOR,
     BMSGW_ALARM_COUNT
 };
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bmsgw/aggregate.h"
+#include "bmsgw/can_proto.h"
 #include "bmsgw/victron.h"
 #include "sysgen.h"
 
@@ -109,16 +110,23 @@ static void test_table(void **state)
             used |= m;
         }
     }
-    /* 0x35A fields follow the alarm enum, which follows the spec's field order */
+    /* each model alarm has its 0x35A field (the protocol's mapping): the signal at that field is
+     * named after the alarm, at the spec's bit position; every field is mapped once */
+    unsigned mapped = 0;
     for (unsigned i = 0; i < BMSGW_ALARM_COUNT; i++) {
         char name[64];
+        int k = can_proto_victron.alarm_fields[i];
+        assert_in_range(k, 0, 15);
+        assert_false(mapped & (1u << k));
+        mapped |= 1u << k;
         snprintf(name, sizeof(name), "alarm_%s", bmsgw_alarm_name(i));
-        assert_string_equal(victron_frames[VICTRON_35A].signals[i].name, name);
-        assert_int_equal(victron_frames[VICTRON_35A].signals[i].start_bit, 2 * i);
+        assert_string_equal(victron_frames[VICTRON_35A].signals[k].name, name);
+        assert_int_equal(victron_frames[VICTRON_35A].signals[k].start_bit, 2 * k);
         snprintf(name, sizeof(name), "warning_%s", bmsgw_alarm_name(i));
-        assert_string_equal(victron_frames[VICTRON_35A].signals[16 + i].name, name);
-        assert_int_equal(victron_frames[VICTRON_35A].signals[16 + i].start_bit, 32 + 2 * i);
+        assert_string_equal(victron_frames[VICTRON_35A].signals[16 + k].name, name);
+        assert_int_equal(victron_frames[VICTRON_35A].signals[16 + k].start_bit, 32 + 2 * k);
     }
+    assert_int_equal(mapped, (1u << BMSGW_ALARM_COUNT) - 1);
     assert_null(victron_frame_by_id(0x123));
     assert_non_null(victron_frame_by_id(0x305));
 }
