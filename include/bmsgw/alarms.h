@@ -13,18 +13,19 @@
  * Conditions are evaluated per fresh string against that string's thresholds; the system level
  * of a condition is the worst over the strings (the string is named in the result). Levels:
  * BMSGW_LEVEL_OK / WARNING / ALARM for the monitored conditions, BMSGW_LEVEL_UNSUPPORTED for
- * contactor and short circuit (a TinyBMS reports neither).
+ * contactor and short circuit (no BMS driver reports them yet).
  *
- *   high voltage      any cell >= cell_high_mv (register 315); warning at cell_high_mv - margin
- *   low voltage       any cell <= cell_low_mv (register 316); warning at cell_low_mv + margin
- *   high temperature  any battery sensor >= temp_high (register 319); warning margin below
- *   low temperature   any battery sensor <= temp_low; warning <= temp_low_warning
- *   low temp charge   any sensor <= charge_temp_low (register 320), charging or not (it blocks
- *                     charging: spec "Safety invariants" 8); the warning, margin above it, only
- *                     while charging. With no battery sensor the BMS internal sensor counts.
- *   high temp charge  the high-temperature alarm (it blocks charging), its warning only while
+ *   high voltage      any cell >= cell_high_mv (or the BMS's over-voltage cut-off); warning at
+ * cell_high_mv - margin low voltage       any cell <= cell_low_mv (or its under-voltage cut-off);
+ * warning at cell_low_mv + margin high temperature  any battery sensor >= temp_high (or its
+ * over-heat cut-off); warning margin below low temperature   any battery sensor <= temp_low;
+ * warning <= temp_low_warning low temp charge   any sensor <= charge_temp_low (or its charge
+ * low-temperature cut-off), charging or not (it blocks charging: spec "Safety invariants" 8); the
+ * warning, margin above it, only while charging. With no battery sensor the BMS internal sensor
+ * counts. high temp charge  the high-temperature alarm (it blocks charging), its warning only while
  *                     charging
- *   high discharge /  discharge current >= register 317 / charge current >= register 318;
+ *   high discharge /  discharge / charge current >= the stricter of the configured value and
+ *                     the BMS's over-current cut-offs;
  *   charge current    warnings at current_warning_pct of those
  *   cell imbalance    max - min cell of a string >= imbalance_mv (warning imbalance_warning_mv)
  *   BMS internal      alarms_string_fault(), or (warning) a warning event at most

@@ -114,11 +114,13 @@ void alerts_engine_eval(struct alerts_engine *e, const struct bmsgw_system *sys,
                         const struct bmsgw_config *cfg, bool can_enabled, int64_t now_ms,
                         int64_t now_real_ms, struct alert_changes *out);
 
-/* A new TinyBMS event of string (0-based) with its name and severity ("fault", "warning",
- * "info") as the poller published them. string_name may be NULL. */
+/* A new BMS event of string (0-based) with its name, severity ("fault", "warning", "info") and
+ * the code of the event that ends it (0 = none) as the poller published them; bms_name is the
+ * driver's name for the BMS. string_name and bms_name may be NULL. */
 void alerts_engine_bms_event(struct alerts_engine *e, int string, const char *string_name,
-                             unsigned event_id, const char *event_name, const char *severity,
-                             int64_t now_real_ms, struct alert_changes *out);
+                             const char *bms_name, unsigned event_id, const char *event_name,
+                             const char *severity, unsigned recovered_by, int64_t now_real_ms,
+                             struct alert_changes *out);
 
 /* Acknowledge alert id (0 = every active alert). Returns how many changed, or -ENOENT when id
  * is not an active alert. */

@@ -46,6 +46,7 @@ struct bmsgw_event {
             char name[64];
             char severity[16];
             uint32_t timestamp_s; /* the BMS's own clock */
+            uint8_t recovered_by; /* the code of the event that ends it, 0 = none (not encoded) */
         } bms;
         struct {
             char interface[16];

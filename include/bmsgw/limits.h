@@ -14,8 +14,9 @@
  * the fresh strings; N = their fewest series cells (CVL), the most for DVL; cell-level inputs
  * are the extremes over the fresh strings; current limits scale with the number of fresh
  * strings. The cut-offs in force are each string's, the stricter of the configuration and the
- * TinyBMS registers 315, 316, 319, 320 (alarms.h); a register less safe than the configuration
- * is not used and is listed in bmsgw_limits.refused.
+ * BMS's own over/under-voltage, over-heat and charge low-temperature cut-offs (bmsgw_string.
+ * cutoff, alarms.h); one less safe than the configuration is not used and is listed in
+ * bmsgw_limits.refused.
  *
  * Phases: bulk (CVL = N x cell_charge_mv) until the mean cell reaches cell_charge_mv -
  * LIMITS_ABSORPTION_MARGIN_MV; absorption (same CVL) until every cell stayed within

@@ -6,39 +6,38 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Capacities (the mega map's size). A TinyBMS string uses at most 16 cells. */
+/* Capacities (the mega map's size); each string's share is assigned from the configuration. */
 #define BMSGW_MAX_CELLS   4992
 #define BMSGW_MAX_SENSORS 2304
 #define BMSGW_MAX_STRINGS 64
 #define BMSGW_NAME_MAX    32
 
-/* A temperature that is not measured (TinyBMS answers -32768 for an unplugged sensor). */
+/* A temperature that is not measured (an unplugged sensor). */
 #define BMSGW_TEMP_ABSENT INT16_MIN
 
-/* TinyBMS register blocks kept raw in the snapshot and interpreted through the register table. */
-#define BMSGW_STATS_FIRST    100
-#define BMSGW_STATS_COUNT    18 /* 100..117 */
-#define BMSGW_SETTINGS_FIRST 300
-#define BMSGW_SETTINGS_COUNT 44 /* 300..343 */
-#define BMSGW_IDENT_FIRST    500
-#define BMSGW_IDENT_COUNT    10 /* 500..509 */
-#define BMSGW_EVENTS_MAX     49 /* 200..297, two registers each */
+/* Room for the raw words a driver keeps of its BMS's statistics, settings and identity pages
+ * (bmsgw_string.stats_reg, settings_reg, ident_reg), read and shown only through that driver's
+ * register table, and for the entries of its event log. */
+#define BMSGW_STATS_COUNT    18
+#define BMSGW_SETTINGS_COUNT 44
+#define BMSGW_IDENT_COUNT    10
+#define BMSGW_EVENTS_MAX     49
 
 /* Cell flags (system cell_flags[]). */
 enum {
-    BMSGW_CELL_BALANCE_NEEDED = 1u << 0, /* TinyBMS reg 51 */
-    BMSGW_CELL_BALANCING = 1u << 1,      /* TinyBMS reg 52 */
+    BMSGW_CELL_BALANCE_NEEDED = 1u << 0, /* the BMS wants to balance the cell */
+    BMSGW_CELL_BALANCING = 1u << 1,      /* it is balancing it */
 };
 
-/* TinyBMS online status (reg 50); other values are kept raw. */
-enum bmsgw_bms_status {
-    BMSGW_STATUS_UNKNOWN = 0,
-    BMSGW_STATUS_CHARGING = 0x91,
-    BMSGW_STATUS_FULL = 0x92,
-    BMSGW_STATUS_DISCHARGING = 0x93,
-    BMSGW_STATUS_REGENERATION = 0x96,
-    BMSGW_STATUS_IDLE = 0x97,
-    BMSGW_STATUS_FAULT = 0x9B,
+/* What a BMS says it is doing; each driver maps its own status codes onto these. */
+enum bmsgw_bms_state {
+    BMSGW_BMS_UNKNOWN = 0, /* a code the driver does not know, or nothing read yet */
+    BMSGW_BMS_IDLE,
+    BMSGW_BMS_CHARGING,
+    BMSGW_BMS_DISCHARGING,
+    BMSGW_BMS_FULL, /* fully charged */
+    BMSGW_BMS_REGENERATION,
+    BMSGW_BMS_FAULT,
 };
 
 /* Health of one link (a serial port, the CAN interface). */
@@ -67,16 +66,46 @@ struct bmsgw_link {
     char last_error[96];
 };
 
-struct bmsgw_bms_event {
-    uint32_t timestamp_s; /* BMS lifetime seconds (24 bits) */
-    uint8_t id;           /* event id of spec/tinybms.md */
+/* How bad a BMS event is (the driver's reading of its code). */
+enum bmsgw_event_severity {
+    BMSGW_SEVERITY_INFO = 0,
+    BMSGW_SEVERITY_WARNING,
+    BMSGW_SEVERITY_FAULT, /* a cutoff: charging stops */
 };
 
-/* One string: one TinyBMS-managed pack (a Tescom arm, a mega-BMS string in the simulator). */
+/* What an event means beyond its severity (bmsgw_bms_event.flags). */
+enum {
+    BMSGW_EVENT_STOPS_DISCHARGE = 1u << 0, /* a fault that stops discharging too */
+    BMSGW_EVENT_RECOVERY = 1u << 1,        /* ends the faults before it */
+};
+
+/* One entry of a BMS's event log, described by its driver. */
+struct bmsgw_bms_event {
+    uint32_t timestamp_s; /* BMS lifetime seconds */
+    uint8_t id;           /* the BMS's own event code, shown as is */
+    uint8_t severity;     /* enum bmsgw_event_severity */
+    uint8_t flags;        /* BMSGW_EVENT_* */
+    uint8_t recovered_by; /* the code of the event that ends this one, 0 = none */
+    const char *name;     /* the driver's text for the code: static, never NULL once described */
+};
+
+/* The cut-offs a BMS may also define (the stricter of it and the configuration is in force). */
+enum bmsgw_threshold {
+    BMSGW_THRESHOLD_OVER_VOLTAGE = 0,  /* mV */
+    BMSGW_THRESHOLD_UNDER_VOLTAGE,     /* mV */
+    BMSGW_THRESHOLD_DISCHARGE_CURRENT, /* A */
+    BMSGW_THRESHOLD_CHARGE_CURRENT,    /* A */
+    BMSGW_THRESHOLD_OVER_HEAT,         /* degC */
+    BMSGW_THRESHOLD_CHARGE_LOW_TEMP,   /* degC */
+    BMSGW_THRESHOLD_COUNT
+};
+
+/* One string: one pack with its own BMS (a Tescom arm, a mega-BMS string in the simulator). */
 struct bmsgw_string {
     char name[BMSGW_NAME_MAX];
-    bool online;       /* link up and the newest sample accepted */
-    int64_t sample_ms; /* monotonic ms of the newest accepted sample, 0 = none yet */
+    const char *bms_name; /* its driver's name for the BMS ("TinyBMS"): static; NULL = none yet */
+    bool online;          /* link up and the newest sample accepted */
+    int64_t sample_ms;    /* monotonic ms of the newest accepted sample, 0 = none yet */
 
     uint16_t cell_first; /* range in bmsgw_system.cell_mv[] */
     uint16_t cell_count;
@@ -93,13 +122,18 @@ struct bmsgw_string {
     uint16_t min_cell_no; /* 1-based within the string, 0 = none */
     uint16_t max_cell_no;
     int16_t mosfet_temp_dc; /* BMS internal temperature, BMSGW_TEMP_ABSENT if none */
-    uint16_t status;        /* enum bmsgw_bms_status (raw code) */
+    uint8_t state;          /* enum bmsgw_bms_state */
+    uint16_t status_code;   /* the BMS's own code for it, shown as is, never interpreted */
     uint32_t time_left_s;
     uint32_t lifetime_s;
 
     bool stats_valid;
     bool settings_valid;
     bool ident_valid;
+    /* The cut-offs the BMS itself enforces, in the units of enum bmsgw_threshold, as its driver
+     * read them from its settings: bit i of cutoff_valid = cutoff[i] is known. */
+    uint8_t cutoff_valid;
+    double cutoff[BMSGW_THRESHOLD_COUNT];
     int64_t settings_ms; /* monotonic ms of the last settings read */
     uint16_t stats_reg[BMSGW_STATS_COUNT];
     uint16_t settings_reg[BMSGW_SETTINGS_COUNT];
@@ -188,17 +222,6 @@ struct bmsgw_alarm_state {
 
 struct bmsgw_alarms {
     struct bmsgw_alarm_state a[BMSGW_ALARM_COUNT];
-};
-
-/* The cut-offs a BMS may also define (the stricter of it and the configuration is in force). */
-enum bmsgw_threshold {
-    BMSGW_THRESHOLD_OVER_VOLTAGE = 0,  /* mV */
-    BMSGW_THRESHOLD_UNDER_VOLTAGE,     /* mV */
-    BMSGW_THRESHOLD_DISCHARGE_CURRENT, /* A */
-    BMSGW_THRESHOLD_CHARGE_CURRENT,    /* A */
-    BMSGW_THRESHOLD_OVER_HEAT,         /* degC */
-    BMSGW_THRESHOLD_CHARGE_LOW_TEMP,   /* degC */
-    BMSGW_THRESHOLD_COUNT
 };
 
 /* Where a string's temperature for the charge rules comes from. */
@@ -296,7 +319,8 @@ struct bmsgw_system {
 
 /* Names for enums (static strings, never NULL). */
 const char *bmsgw_link_state_name(enum bmsgw_link_state s);
-const char *bmsgw_bms_status_name(uint16_t status);
+const char *bmsgw_bms_state_name(enum bmsgw_bms_state s);
+const char *bmsgw_event_severity_name(enum bmsgw_event_severity s); /* "info", "warning", "fault" */
 const char *bmsgw_alarm_name(enum bmsgw_alarm_id id);
 const char *bmsgw_alarm_level_name(enum bmsgw_alarm_level l);
 const char *bmsgw_charge_phase_name(enum bmsgw_charge_phase p);

@@ -20,6 +20,13 @@
  * Everything here is pure.
  */
 
+/* Where the raw pages the model keeps for this driver start (bmsgw_string.stats_reg,
+ * settings_reg, ident_reg hold BMSGW_STATS_COUNT / _SETTINGS_COUNT / _IDENT_COUNT registers from
+ * there: 100..117, 300..343, 500..509); the event log is 200..297, two registers an entry. */
+#define BMSGW_STATS_FIRST    100
+#define BMSGW_SETTINGS_FIRST 300
+#define BMSGW_IDENT_FIRST    500
+
 enum tinybms_type {
     TINYBMS_U16 = 0,
     TINYBMS_I16,
@@ -129,6 +136,25 @@ const char *tinybms_reg_choice_name(const struct tinybms_reg *r, int value);
 
 /* Event names ("Over-voltage cutoff") and severities ("fault", "warning", "info"); unknown ids
  * get "Unknown event" and the severity of their id range. Never NULL. */
+/* What the model calls this BMS (bmsgw_string.bms_name). */
+#define TINYBMS_NAME "TinyBMS"
+
+/* The online status codes of register 50. */
+enum tinybms_status {
+    TINYBMS_STATUS_CHARGING = 0x91,
+    TINYBMS_STATUS_FULL = 0x92,
+    TINYBMS_STATUS_DISCHARGING = 0x93,
+    TINYBMS_STATUS_REGENERATION = 0x96,
+    TINYBMS_STATUS_IDLE = 0x97,
+    TINYBMS_STATUS_FAULT = 0x9B,
+};
+
+/* The model's state for a register 50 code (BMSGW_BMS_UNKNOWN for any other). */
+enum bmsgw_bms_state tinybms_state(uint16_t status);
+
+/* Fill severity, flags and name of e from its id (the decode does it for every event read). */
+void tinybms_event_describe(struct bmsgw_bms_event *e);
+
 const char *tinybms_event_name(unsigned id);
 const char *tinybms_event_severity(unsigned id);
 
@@ -157,7 +183,7 @@ struct tinybms_live {
     double speed_kmh;
     uint16_t bms_min_cell_mv; /* regs 40/41 as the BMS reports them */
     uint16_t bms_max_cell_mv;
-    uint16_t status; /* reg 50, raw code */
+    uint16_t status; /* reg 50, raw code (enum tinybms_status) */
     uint16_t distance_left_km;
     uint32_t lifetime_s;
     uint32_t time_left_s;
@@ -192,9 +218,15 @@ unsigned tinybms_string_sensor_first(unsigned string_index);
 void tinybms_live_apply(const struct tinybms_live *l, struct bmsgw_system *sys,
                         unsigned string_index, int64_t sample_ms);
 
-/* Settings registers read: copies them into the string and derives capacity_ah (reg 306). */
+/* Settings registers read: copies them into the string and derives capacity_ah (reg 306) and
+ * the cut-offs (tinybms_cutoffs). */
 void tinybms_settings_apply(const uint16_t regs[BMSGW_SETTINGS_COUNT], struct bmsgw_string *st,
                             int64_t now_ms);
+
+/* The model's cut-offs from settings registers 315-320 (over/under-voltage mV, discharge/charge
+ * over-current A, over-heat and charge low-temperature degC): each one in its documented range
+ * is valid, one outside it is left out; none while st->settings_valid is false. */
+void tinybms_cutoffs(const uint16_t regs[BMSGW_SETTINGS_COUNT], struct bmsgw_string *st);
 
 /*
  * Decode the event log (registers 200..297): entries with an id of 0x00 or 0xFF are empty.

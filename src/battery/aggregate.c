@@ -70,7 +70,7 @@ static void agg_string_values(const struct bmsgw_string *st, struct bmsgw_aggreg
     *w_soc += st->soc_pct * weight;
     *w_soh += st->soh_pct * weight;
     *w += weight;
-    if (st->status == BMSGW_STATUS_FAULT)
+    if (st->state == BMSGW_BMS_FAULT)
         a->fault = true;
     if (a->oldest_sample_ms == 0 || st->sample_ms < a->oldest_sample_ms)
         a->oldest_sample_ms = st->sample_ms;

@@ -4,46 +4,22 @@
 
 #include <string.h>
 
-#include "bmsgw/tinybms.h"
-
-/* TinyBMS settings registers used as thresholds, with their documented ranges. */
-enum {
-    REG_OVER_VOLTAGE_MV = 315,
-    REG_UNDER_VOLTAGE_MV = 316,
-    REG_DISCHARGE_OC_A = 317,
-    REG_CHARGE_OC_A = 318,
-    REG_OVER_HEAT_C = 319,
-    REG_CHARGE_LOW_TEMP_C = 320,
+/* Which side of each cut-off is the safer one. */
+static const bool lower_is_safer[BMSGW_THRESHOLD_COUNT] = {
+    [BMSGW_THRESHOLD_OVER_VOLTAGE] = true,      [BMSGW_THRESHOLD_UNDER_VOLTAGE] = false,
+    [BMSGW_THRESHOLD_DISCHARGE_CURRENT] = true, [BMSGW_THRESHOLD_CHARGE_CURRENT] = true,
+    [BMSGW_THRESHOLD_OVER_HEAT] = true,         [BMSGW_THRESHOLD_CHARGE_LOW_TEMP] = false,
 };
 
-/* One settings register used as a threshold: its documented range and which side is safer. */
-struct reg_threshold {
-    unsigned reg;
-    bool is_signed;
-    int lo, hi;
-    bool lower_is_safer; /* over-voltage, over-heat, currents: the smaller value wins */
-};
-
-static const struct reg_threshold reg_thresholds[BMSGW_THRESHOLD_COUNT] = {
-    [BMSGW_THRESHOLD_OVER_VOLTAGE] = { REG_OVER_VOLTAGE_MV, false, 1200, 4500, true },
-    [BMSGW_THRESHOLD_UNDER_VOLTAGE] = { REG_UNDER_VOLTAGE_MV, false, 800, 3500, false },
-    [BMSGW_THRESHOLD_DISCHARGE_CURRENT] = { REG_DISCHARGE_OC_A, false, 1, 750, true },
-    [BMSGW_THRESHOLD_CHARGE_CURRENT] = { REG_CHARGE_OC_A, false, 1, 750, true },
-    [BMSGW_THRESHOLD_OVER_HEAT] = { REG_OVER_HEAT_C, true, 20, 90, true },
-    [BMSGW_THRESHOLD_CHARGE_LOW_TEMP] = { REG_CHARGE_LOW_TEMP_C, true, -40, 10, false },
-};
-
-/* The stricter of the configured value and the register (when in its range); a register on the
- * less safe side is refused and recorded. */
+/* The stricter of the configured value and the BMS's own cut-off (when its driver read one); a
+ * cut-off on the less safe side is refused and recorded. */
 static double stricter(const struct bmsgw_string *st, enum bmsgw_threshold which, double cfg,
                        struct alarm_thresholds *out)
 {
-    const struct reg_threshold *r = &reg_thresholds[which];
-    uint16_t raw = st->settings_reg[r->reg - BMSGW_SETTINGS_FIRST];
-    int v = r->is_signed ? (int)(int16_t)raw : (int)raw;
-    if (v < r->lo || v > r->hi)
+    if (!(st->cutoff_valid & (1u << which)))
         return cfg;
-    bool safer = r->lower_is_safer ? v <= cfg : v >= cfg;
+    double v = st->cutoff[which];
+    bool safer = lower_is_safer[which] ? v <= cfg : v >= cfg;
     if (!safer) {
         out->refused |= (uint8_t)(1u << which);
         out->refused_bms[which] = v;
@@ -66,7 +42,7 @@ void alarm_thresholds_resolve(const struct cfg_alarms *cfg, const struct bmsgw_s
         [BMSGW_THRESHOLD_CHARGE_LOW_TEMP] = cfg->charge_temp_low_c,
     };
     memset(out, 0, sizeof(*out));
-    if (st && cfg->thresholds_from_bms && st->settings_valid)
+    if (st && cfg->thresholds_from_bms)
         for (unsigned i = 0; i < BMSGW_THRESHOLD_COUNT; i++)
             in_force[i] = stricter(st, (enum bmsgw_threshold)i, in_force[i], out);
     int high_mv = (int)in_force[BMSGW_THRESHOLD_OVER_VOLTAGE];
@@ -217,67 +193,43 @@ static uint32_t event_age_s(const struct bmsgw_string *st, const struct bmsgw_bm
     return ((st->lifetime_s & 0xFFFFFFu) - e->timestamp_s) & 0xFFFFFFu;
 }
 
-/* Faults that also forbid discharging: under-voltage, over-temperature, discharge
- * over-current, low temperature, load and single-port switch errors, fully discharged. Over-
- * voltage, charge and regeneration over-current, charger switch and low-temperature charging
- * stop charging only (discharging relieves them). */
-static bool discharge_side_fault(unsigned id)
-{
-    switch (id) {
-    case 0x02:
-    case 0x04:
-    case 0x05:
-    case 0x0A:
-    case 0x0C:
-    case 0x0D:
-    case 0x31:
-        return true;
-    default:
-        return false;
-    }
-}
-
-/* A recovery event ("Recovered from ...") ends the faults before it. */
-static bool recovery_event(unsigned id)
-{
-    return id >= 0x73 && id <= 0x7B;
-}
-
-/* The newest fault event at most ALARMS_EVENT_ACTIVE_S old with no recovery after it, or 0. */
-static unsigned recent_fault_event(const struct bmsgw_string *st)
+/* The newest fault event at most ALARMS_EVENT_ACTIVE_S old with no recovery after it, or NULL.
+ * What an event means (fault, recovery, which side it stops) is the driver's description. */
+static const struct bmsgw_bms_event *recent_fault_event(const struct bmsgw_string *st)
 {
     unsigned n = st->event_count < BMSGW_EVENTS_MAX ? st->event_count : BMSGW_EVENTS_MAX;
     for (unsigned i = 0; i < n; i++) { /* newest first */
         const struct bmsgw_bms_event *e = &st->events[i];
-        if (event_age_s(st, e) > ALARMS_EVENT_ACTIVE_S || recovery_event(e->id))
-            return 0;
-        if (strcmp(tinybms_event_severity(e->id), "fault") == 0)
-            return e->id;
+        if (event_age_s(st, e) > ALARMS_EVENT_ACTIVE_S || e->flags & BMSGW_EVENT_RECOVERY)
+            return NULL;
+        if (e->severity == BMSGW_SEVERITY_FAULT)
+            return e;
     }
-    return 0;
+    return NULL;
 }
 
 int alarms_string_fault(const struct bmsgw_string *st, unsigned *event)
 {
-    *event = recent_fault_event(st);
-    if (*event)
-        return discharge_side_fault(*event) ? 2 : 1;
-    /* fault status without a recent event that says which side: stop both */
-    return st->status == BMSGW_STATUS_FAULT ? 2 : 0;
+    const struct bmsgw_bms_event *e = recent_fault_event(st);
+    *event = e ? e->id : 0;
+    if (e)
+        return e->flags & BMSGW_EVENT_STOPS_DISCHARGE ? 2 : 1;
+    /* fault state without a recent event that says which side: stop both */
+    return st->state == BMSGW_BMS_FAULT ? 2 : 0;
 }
 
-/* A fault (alarms_string_fault), or a recent warning event. */
+/* A fault (alarms_string_fault), or a recent warning event. The value is the event's code, or
+ * the BMS's status code when its fault state alone raised it (no event says more). */
 static struct cond eval_internal(const struct bmsgw_string *st)
 {
-    struct cond c = { BMSGW_LEVEL_OK, st->status, BMSGW_STATUS_FAULT };
+    struct cond c = { BMSGW_LEVEL_OK, st->status_code, 0 };
     unsigned id;
     if (alarms_string_fault(st, &id))
-        return (struct cond){ BMSGW_LEVEL_ALARM, id ? id : st->status, 0 };
+        return (struct cond){ BMSGW_LEVEL_ALARM, id ? id : st->status_code, 0 };
     if (st->event_count == 0)
         return c;
     const struct bmsgw_bms_event *e = &st->events[0];
-    if (event_age_s(st, e) <= ALARMS_EVENT_ACTIVE_S &&
-        strcmp(tinybms_event_severity(e->id), "warning") == 0)
+    if (event_age_s(st, e) <= ALARMS_EVENT_ACTIVE_S && e->severity == BMSGW_SEVERITY_WARNING)
         c = (struct cond){ BMSGW_LEVEL_WARNING, e->id, 0 };
     return c;
 }

@@ -199,11 +199,13 @@ static void take_event(struct alerts_service_state *s, const struct bus_msg *m,
     if (!bmsgw_event_from_msg(m, &e) || e.type != BMSGW_EV_BMS_EVENT)
         return;
     int si = e.string;
-    const char *sname = si >= 0 && si < s->sys->string_count ? s->sys->strings[si].name : NULL;
+    bool known = si >= 0 && si < s->sys->string_count;
+    const char *sname = known ? s->sys->strings[si].name : NULL;
+    const char *bname = known ? s->sys->strings[si].bms_name : NULL;
     if (si >= 0 && si < BMSGW_MAX_STRINGS)
-        alerts_engine_bms_event(&s->al->eng, si, sname, e.bms.id,
-                                e.bms.name[0] ? e.bms.name : "unknown event",
-                                e.bms.severity[0] ? e.bms.severity : "info", clock_real_ms(), ch);
+        alerts_engine_bms_event(
+            &s->al->eng, si, sname, bname, e.bms.id, e.bms.name[0] ? e.bms.name : "unknown event",
+            e.bms.severity[0] ? e.bms.severity : "info", e.bms.recovered_by, clock_real_ms(), ch);
 }
 
 static void step(struct alerts_service_state *s)

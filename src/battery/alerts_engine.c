@@ -7,25 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bmsgw/alarms.h"
 #include "bmsgw/status_json.h"
-#include "bmsgw/tinybms.h"
-
-/* TinyBMS faults and warnings that have a "recovered from" event (spec/tinybms.md). */
-static const struct {
-    uint8_t event;
-    uint8_t recovery;
-} recoveries[] = {
-    { 0x02, 0x7B }, /* under-voltage */
-    { 0x03, 0x79 }, /* over-voltage */
-    { 0x04, 0x73 }, /* over-temperature */
-    { 0x05, 0x77 }, /* discharging over-current */
-    { 0x06, 0x76 }, /* charging over-current */
-    { 0x07, 0x78 }, /* regeneration over-current */
-    { 0x0A, 0x75 }, /* low-temperature fault */
-    { 0x0E, 0x7C }, /* external current sensor disconnected -> connected */
-    { 0x31, 0x7A }, /* fully discharged */
-    { 0x37, 0x74 }, /* low-temperature charging (warning) */
-};
 
 const char *alert_severity_name(enum alert_severity s)
 {
@@ -203,6 +186,27 @@ static void string_label(const struct bmsgw_system *sys, int s, char *buf, size_
         snprintf(buf, size, "string %d '%s'", s + 1, sys->strings[s].name);
 }
 
+/* The driver's name of the event that raised the BMS-internal condition st, or NULL when the
+ * BMS's fault state alone raised it. */
+static const char *bms_event_name(const struct bmsgw_system *sys,
+                                  const struct bmsgw_alarm_state *st)
+{
+    if (st->string < 0 || st->string >= sys->string_count)
+        return NULL;
+    const struct bmsgw_string *s = &sys->strings[st->string];
+    if (st->level == BMSGW_LEVEL_ALARM) {
+        unsigned fault_event;
+        alarms_string_fault(s, &fault_event);
+        if (!fault_event)
+            return NULL;
+    }
+    unsigned n = s->event_count < BMSGW_EVENTS_MAX ? s->event_count : BMSGW_EVENTS_MAX;
+    for (unsigned i = 0; i < n; i++) /* newest first */
+        if (s->events[i].id == (unsigned)st->value && s->events[i].name)
+            return s->events[i].name;
+    return "Unknown event";
+}
+
 static void alarm_template(struct alert *a, const struct alert_source *src)
 {
     const struct bmsgw_system *sys = src->sys;
@@ -217,12 +221,12 @@ static void alarm_template(struct alert *a, const struct alert_source *src)
     string_label(sys, st->string, where, sizeof(where));
     if (id == BMSGW_ALARM_BMS_INTERNAL) {
         a->value = a->threshold = NAN;
-        if (st->value == BMSGW_STATUS_FAULT)
+        const char *ev = bms_event_name(sys, st);
+        if (ev)
+            snprintf(a->message, sizeof(a->message), "%s: %s, %s", info->title, ev, where);
+        else
             snprintf(a->message, sizeof(a->message), "%s: the BMS reports fault status, %s",
                      info->title, where);
-        else
-            snprintf(a->message, sizeof(a->message), "%s: %s, %s", info->title,
-                     tinybms_event_name((unsigned)st->value), where);
         return;
     }
     a->value = st->value * info->scale;
@@ -307,7 +311,14 @@ static void eval_can(struct alerts_engine *e, const struct bmsgw_system *sys,
     condition(e, "can", want, &src, cfg->alarms.debounce_ms, now_ms, now_real_ms, out);
 }
 
-/* A TinyBMS setting refused as less safe than the configuration (src->index into refused[]). */
+/* A BMS setting refused as less safe than the configuration (src->index into refused[]). */
+static const char *bms_name_of(const struct bmsgw_system *sys, int string)
+{
+    const char *n =
+        string >= 0 && string < sys->string_count ? sys->strings[string].bms_name : NULL;
+    return n ? n : "BMS";
+}
+
 static void refused_template(struct alert *a, const struct alert_source *src)
 {
     const struct bmsgw_refused *r = &src->sys->limits.refused[src->index];
@@ -316,9 +327,10 @@ static void refused_template(struct alert *a, const struct alert_source *src)
     snprintf(a->type, sizeof(a->type), "bms_setting_refused");
     snprintf(a->unit, sizeof(a->unit), "%s", unit);
     snprintf(a->message, sizeof(a->message),
-             "S%d %s: TinyBMS register %g %s is less safe than the configured %g %s, which is "
+             "S%d %s: %.16s register %g %s is less safe than the configured %g %s, which is "
              "used",
-             r->string + 1, bmsgw_threshold_name(r->what), r->bms, unit, r->config, unit);
+             r->string + 1, bmsgw_threshold_name(r->what), bms_name_of(src->sys, r->string), r->bms,
+             unit, r->config, unit);
 }
 
 static void refused_key(int string, unsigned what, char *buf, size_t size)
@@ -384,7 +396,7 @@ static void eval_event_status(struct alerts_engine *e, const struct bmsgw_system
             continue;
         const struct bmsgw_string *st = &sys->strings[a->string];
         bool ok = bmsgw_string_is_fresh(st, now_ms, cfg->bms.stale_after_ms) &&
-                  st->status != BMSGW_STATUS_FAULT;
+                  st->state != BMSGW_BMS_FAULT;
         struct alert_tracker *t = tracker(e, a->key);
         if (!t)
             continue;
@@ -412,17 +424,10 @@ void alerts_engine_eval(struct alerts_engine *e, const struct bmsgw_system *sys,
     eval_event_status(e, sys, cfg, now_ms, now_real_ms, out);
 }
 
-static int recovery_of(unsigned event_id)
-{
-    for (unsigned i = 0; i < sizeof(recoveries) / sizeof(recoveries[0]); i++)
-        if (recoveries[i].event == event_id)
-            return recoveries[i].recovery;
-    return -1;
-}
-
 void alerts_engine_bms_event(struct alerts_engine *e, int string, const char *string_name,
-                             unsigned event_id, const char *event_name, const char *severity,
-                             int64_t now_real_ms, struct alert_changes *out)
+                             const char *bms_name, unsigned event_id, const char *event_name,
+                             const char *severity, unsigned recovered_by, int64_t now_real_ms,
+                             struct alert_changes *out)
 {
     /* a recovery event ends the alerts it answers */
     for (unsigned i = 0; i < e->n_active; i++) {
@@ -439,15 +444,14 @@ void alerts_engine_bms_event(struct alerts_engine *e, int string, const char *st
     a.severity = strcmp(severity, "fault") == 0     ? ALERT_ALARM
                  : strcmp(severity, "warning") == 0 ? ALERT_WARNING
                                                     : ALERT_INFO;
-    snprintf(a.message, sizeof(a.message), "TinyBMS of string %d%s%.32s%s: %.60s (event 0x%02X)",
-             string + 1, string_name ? " '" : "", string_name ? string_name : "",
-             string_name ? "'" : "", event_name, event_id);
-    int rec = recovery_of(event_id);
+    snprintf(a.message, sizeof(a.message), "%.16s of string %d%s%.32s%s: %.60s (event 0x%02X)",
+             bms_name ? bms_name : "BMS", string + 1, string_name ? " '" : "",
+             string_name ? string_name : "", string_name ? "'" : "", event_name, event_id);
     if (a.severity != ALERT_INFO && find_active_key(e, a.key) >= 0)
         return; /* the same event again while its alert is still up */
-    if (rec >= 0) {
+    if (recovered_by) {
         a.clear_rule = ALERT_CLEAR_RECOVERY;
-        a.recovery_id = (uint8_t)rec;
+        a.recovery_id = (uint8_t)recovered_by;
     } else {
         a.clear_rule = a.severity == ALERT_ALARM ? ALERT_CLEAR_STATUS : ALERT_CLEAR_ACK;
     }

@@ -311,7 +311,7 @@ static void cvl_reason(const struct cfg_limits *cfg, const struct view *v,
                        const char *blocked, const char *bound, char *buf, size_t size)
 {
     int n = 0;
-    double shown = floor_tenth(st->cvl_v); /* what 0x351 carries */
+    double shown = floor_tenth(st->cvl_v); /* what the CAN limit frame carries */
     if (blocked)
         n = snprintf(buf, size, "CVL %.1f V — held at pack voltage, %s", shown, blocked);
     else if (bound)

@@ -274,8 +274,8 @@ static void string_values_json(json_t *o, const struct bmsgw_string *st, bool da
                         data && st->max_cell_no ? json_integer(st->max_cell_no) : json_null());
     json_object_set_new(o, "mosfet_temperature_c",
                         data ? temp_or_null(st->mosfet_temp_dc) : json_null());
-    json_object_set_new(o, "status", json_string(bmsgw_bms_status_name(st->status)));
-    json_object_set_new(o, "status_code", json_integer(st->status));
+    json_object_set_new(o, "status", json_string(bmsgw_bms_state_name(st->state)));
+    json_object_set_new(o, "status_code", json_integer(st->status_code));
     json_object_set_new(o, "time_left_s", data ? json_integer(st->time_left_s) : json_null());
     json_object_set_new(o, "lifetime_s", data ? json_integer(st->lifetime_s) : json_null());
     json_object_set_new(o, "charged_wh", json_rounded(st->charged_wh, 1));

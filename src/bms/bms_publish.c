@@ -221,7 +221,7 @@ void bms_publish_event(struct bms_poller *p, enum bmsgw_event_type type, const c
 
 static void publish_bms_event(struct bms_poller *p, const struct bmsgw_bms_event *ev)
 {
-    const char *name = tinybms_event_name(ev->id), *sev = tinybms_event_severity(ev->id);
+    const char *name = ev->name, *sev = bmsgw_event_severity_name(ev->severity);
     log_notice("BMS event 0x%02X (%s): %s at %u s", ev->id, sev, name, ev->timestamp_s);
     struct bus *bus = app_of(p)->bus;
     if (!bus_has_subscribers(bus, BUS_EVENT))
@@ -229,6 +229,7 @@ static void publish_bms_event(struct bms_poller *p, const struct bmsgw_bms_event
     struct bmsgw_event e = { .type = BMSGW_EV_BMS_EVENT, .string = (int16_t)p->index };
     e.bms.id = ev->id;
     e.bms.timestamp_s = ev->timestamp_s;
+    e.bms.recovered_by = ev->recovered_by;
     bmsgw_event_set_text(e.bms.name, sizeof(e.bms.name), name);
     bmsgw_event_set_text(e.bms.severity, sizeof(e.bms.severity), sev);
     bmsgw_event_publish(bus, &e);

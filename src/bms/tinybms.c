@@ -211,6 +211,26 @@ const char *tinybms_reg_choice_name(const struct tinybms_reg *r, int value)
     return NULL;
 }
 
+enum bmsgw_bms_state tinybms_state(uint16_t status)
+{
+    switch (status) {
+    case TINYBMS_STATUS_CHARGING:
+        return BMSGW_BMS_CHARGING;
+    case TINYBMS_STATUS_FULL:
+        return BMSGW_BMS_FULL;
+    case TINYBMS_STATUS_DISCHARGING:
+        return BMSGW_BMS_DISCHARGING;
+    case TINYBMS_STATUS_REGENERATION:
+        return BMSGW_BMS_REGENERATION;
+    case TINYBMS_STATUS_IDLE:
+        return BMSGW_BMS_IDLE;
+    case TINYBMS_STATUS_FAULT:
+        return BMSGW_BMS_FAULT;
+    default:
+        return BMSGW_BMS_UNKNOWN;
+    }
+}
+
 struct event_def {
     uint8_t id;
     const char *name;
@@ -259,6 +279,56 @@ const char *tinybms_event_name(unsigned id)
         if (event_defs[i].id == id)
             return event_defs[i].name;
     return "Unknown event";
+}
+
+/* Faults that stop discharging too (under-voltage, over-heat, discharge over-current,
+ * low-temperature, load or single-port switch error, fully discharged): spec/tinybms.md. */
+static bool stops_discharge(unsigned id)
+{
+    switch (id) {
+    case 0x02:
+    case 0x04:
+    case 0x05:
+    case 0x0A:
+    case 0x0C:
+    case 0x0D:
+    case 0x31:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Faults and warnings that have a "recovered from" event (spec/tinybms.md). */
+static const struct {
+    uint8_t event;
+    uint8_t recovery;
+} recoveries[] = {
+    { 0x02, 0x7B }, /* under-voltage */
+    { 0x03, 0x79 }, /* over-voltage */
+    { 0x04, 0x73 }, /* over-temperature */
+    { 0x05, 0x77 }, /* discharging over-current */
+    { 0x06, 0x76 }, /* charging over-current */
+    { 0x07, 0x78 }, /* regeneration over-current */
+    { 0x0A, 0x75 }, /* low-temperature fault */
+    { 0x0E, 0x7C }, /* external current sensor disconnected -> connected */
+    { 0x31, 0x7A }, /* fully discharged */
+    { 0x37, 0x74 }, /* low-temperature charging (warning) */
+};
+
+void tinybms_event_describe(struct bmsgw_bms_event *e)
+{
+    e->recovered_by = 0;
+    for (unsigned i = 0; i < sizeof(recoveries) / sizeof(recoveries[0]); i++)
+        if (recoveries[i].event == e->id)
+            e->recovered_by = recoveries[i].recovery;
+    const char *sev = tinybms_event_severity(e->id);
+    e->severity = strcmp(sev, "fault") == 0     ? BMSGW_SEVERITY_FAULT
+                  : strcmp(sev, "warning") == 0 ? BMSGW_SEVERITY_WARNING
+                                                : BMSGW_SEVERITY_INFO;
+    e->flags = (uint8_t)((stops_discharge(e->id) ? BMSGW_EVENT_STOPS_DISCHARGE : 0) |
+                         (e->id >= 0x73 && e->id <= 0x7B ? BMSGW_EVENT_RECOVERY : 0));
+    e->name = tinybms_event_name(e->id);
 }
 
 const char *tinybms_event_severity(unsigned id)

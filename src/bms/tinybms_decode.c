@@ -219,7 +219,9 @@ void tinybms_live_apply(const struct tinybms_live *l, struct bmsgw_system *sys,
     st->soc_pct = l->soc_pct;
     st->soh_pct = l->soh_pct;
     st->mosfet_temp_dc = l->mosfet_temp_dc;
-    st->status = l->status;
+    st->bms_name = TINYBMS_NAME;
+    st->state = (uint8_t)tinybms_state(l->status);
+    st->status_code = l->status;
     st->time_left_s = l->time_left_s;
     st->lifetime_s = l->lifetime_s;
     apply_extremes(l, st);
@@ -227,12 +229,41 @@ void tinybms_live_apply(const struct tinybms_live *l, struct bmsgw_system *sys,
     st->online = true;
 }
 
+/* The settings registers that are cut-offs of the model, with their documented ranges. */
+static const struct {
+    unsigned reg;
+    bool is_signed;
+    int lo, hi;
+} cutoff_regs[BMSGW_THRESHOLD_COUNT] = {
+    [BMSGW_THRESHOLD_OVER_VOLTAGE] = { 315, false, 1200, 4500 },
+    [BMSGW_THRESHOLD_UNDER_VOLTAGE] = { 316, false, 800, 3500 },
+    [BMSGW_THRESHOLD_DISCHARGE_CURRENT] = { 317, false, 1, 750 },
+    [BMSGW_THRESHOLD_CHARGE_CURRENT] = { 318, false, 1, 750 },
+    [BMSGW_THRESHOLD_OVER_HEAT] = { 319, true, 20, 90 },
+    [BMSGW_THRESHOLD_CHARGE_LOW_TEMP] = { 320, true, -40, 10 },
+};
+
+void tinybms_cutoffs(const uint16_t regs[BMSGW_SETTINGS_COUNT], struct bmsgw_string *st)
+{
+    st->cutoff_valid = 0;
+    for (unsigned i = 0; i < BMSGW_THRESHOLD_COUNT && st->settings_valid; i++) {
+        uint16_t raw = regs[cutoff_regs[i].reg - BMSGW_SETTINGS_FIRST];
+        int v = cutoff_regs[i].is_signed ? (int)(int16_t)raw : (int)raw;
+        st->cutoff[i] = v;
+        if (v >= cutoff_regs[i].lo && v <= cutoff_regs[i].hi)
+            st->cutoff_valid |= (uint8_t)(1u << i);
+    }
+}
+
 void tinybms_settings_apply(const uint16_t regs[BMSGW_SETTINGS_COUNT], struct bmsgw_string *st,
                             int64_t now_ms)
 {
-    memcpy(st->settings_reg, regs, sizeof(st->settings_reg));
+    if (regs != st->settings_reg)
+        memcpy(st->settings_reg, regs, sizeof(st->settings_reg));
+    st->bms_name = TINYBMS_NAME;
     st->settings_valid = true;
     st->settings_ms = now_ms;
+    tinybms_cutoffs(regs, st);
     const struct tinybms_reg *cap = tinybms_reg_find_key("battery_capacity_ah");
     double ah = 0;
     tinybms_reg_value(cap, regs + (cap->addr - BMSGW_SETTINGS_FIRST), 0, &ah);
@@ -262,6 +293,7 @@ unsigned tinybms_decode_events(const uint16_t regs[TINYBMS_EVENTS_REGS],
             continue;
         out[n].timestamp_s = (uint32_t)lo | (uint32_t)(hi & 0xFF) << 16;
         out[n].id = id;
+        tinybms_event_describe(&out[n]);
         n++;
     }
     sort_newest_first(out, n);

@@ -19,24 +19,38 @@ const char *bmsgw_link_state_name(enum bmsgw_link_state s)
     return "unknown";
 }
 
-const char *bmsgw_bms_status_name(uint16_t status)
+const char *bmsgw_bms_state_name(enum bmsgw_bms_state s)
 {
-    switch (status) {
-    case BMSGW_STATUS_CHARGING:
+    switch (s) {
+    case BMSGW_BMS_CHARGING:
         return "charging";
-    case BMSGW_STATUS_FULL:
+    case BMSGW_BMS_FULL:
         return "fully charged";
-    case BMSGW_STATUS_DISCHARGING:
+    case BMSGW_BMS_DISCHARGING:
         return "discharging";
-    case BMSGW_STATUS_REGENERATION:
+    case BMSGW_BMS_REGENERATION:
         return "regeneration";
-    case BMSGW_STATUS_IDLE:
+    case BMSGW_BMS_IDLE:
         return "idle";
-    case BMSGW_STATUS_FAULT:
+    case BMSGW_BMS_FAULT:
         return "fault";
-    default:
-        return "unknown";
+    case BMSGW_BMS_UNKNOWN:
+        break;
     }
+    return "unknown";
+}
+
+const char *bmsgw_event_severity_name(enum bmsgw_event_severity s)
+{
+    switch (s) {
+    case BMSGW_SEVERITY_FAULT:
+        return "fault";
+    case BMSGW_SEVERITY_WARNING:
+        return "warning";
+    case BMSGW_SEVERITY_INFO:
+        break;
+    }
+    return "info";
 }
 
 static const char *const alarm_names[BMSGW_ALARM_COUNT] = {

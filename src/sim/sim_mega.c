@@ -71,9 +71,9 @@ static void publish_string(struct sim_mega *m, unsigned s, unsigned *cell, unsig
     st->min_cell_no = (uint16_t)(lo + 1);
     st->max_cell_no = (uint16_t)(hi + 1);
     st->mosfet_temp_dc = (int16_t)lround((b->p.ambient_c + 4) * 10);
-    st->status = b->current_a >= MBMAP_IDLE_CURRENT_A    ? BMSGW_STATUS_CHARGING
-                 : b->current_a <= -MBMAP_IDLE_CURRENT_A ? BMSGW_STATUS_DISCHARGING
-                                                         : BMSGW_STATUS_IDLE;
+    st->state = b->current_a >= MBMAP_IDLE_CURRENT_A    ? BMSGW_BMS_CHARGING
+                : b->current_a <= -MBMAP_IDLE_CURRENT_A ? BMSGW_BMS_DISCHARGING
+                                                        : BMSGW_BMS_IDLE;
     st->charged_wh = b->charged_wh;
     st->discharged_wh = b->discharged_wh;
     st->link.state = BMSGW_LINK_UP;

@@ -239,24 +239,24 @@ static void update_status(struct tinybms_sim *s)
     double i = s->current_a;
     uint16_t st;
     if (s->forced_fault || (s->cutoffs & FAULT_CUTS))
-        st = BMSGW_STATUS_FAULT;
+        st = TINYBMS_STATUS_FAULT;
     else if (i >= 0 && i * 1000.0 < SET(s, 304) && s->bat.est_soc_pct >= 99.95)
-        st = BMSGW_STATUS_FULL;
+        st = TINYBMS_STATUS_FULL;
     else if (i > 0.05)
-        st = BMSGW_STATUS_CHARGING;
+        st = TINYBMS_STATUS_CHARGING;
     else if (i < -0.05)
-        st = BMSGW_STATUS_DISCHARGING;
+        st = TINYBMS_STATUS_DISCHARGING;
     else
-        st = BMSGW_STATUS_IDLE;
-    if (st == BMSGW_STATUS_CHARGING && !s->charging) {
+        st = TINYBMS_STATUS_IDLE;
+    if (st == TINYBMS_STATUS_CHARGING && !s->charging) {
         s->count_charging++;
         tinybms_sim_event(s, 0x62);
     }
-    if (st == BMSGW_STATUS_FULL && s->status != BMSGW_STATUS_FULL) {
+    if (st == TINYBMS_STATUS_FULL && s->status != TINYBMS_STATUS_FULL) {
         s->count_full++;
         tinybms_sim_event(s, 0x63);
     }
-    s->charging = st == BMSGW_STATUS_CHARGING;
+    s->charging = st == TINYBMS_STATUS_CHARGING;
     s->status = st;
 }
 

@@ -323,11 +323,11 @@ static int cmd_get(struct ctl *c)
                   "cells_mv", cells_json(s), "cell_count", s->bat.p.cells, "pack_v", s->bat.pack_v,
                   "current_a", s->current_a, "soc_pct", soc_raw / 1e6, "soh_pct", r[45] * 0.002,
                   "temps_c", temps_json(s), "mosfet_temp_c", (int16_t)r[48] / 10.0, "status_code",
-                  r[50], "status", bmsgw_bms_status_name(r[50]), "faults", faults_json(s),
-                  "lifetime_s", (json_int_t)(uint32_t)s->t_s, "asleep", s->asleep, "load",
-                  s->load == SIM_LOAD_RANDOM ? "random" : "constant", "events", events_json(s),
-                  "settings", settings_json(s), "io", io_json(s), "charged_wh", s->bat.charged_wh,
-                  "discharged_wh", s->bat.discharged_wh);
+                  r[50], "status", bmsgw_bms_state_name(tinybms_state(r[50])), "faults",
+                  faults_json(s), "lifetime_s", (json_int_t)(uint32_t)s->t_s, "asleep", s->asleep,
+                  "load", s->load == SIM_LOAD_RANDOM ? "random" : "constant", "events",
+                  events_json(s), "settings", settings_json(s), "io", io_json(s), "charged_wh",
+                  s->bat.charged_wh, "discharged_wh", s->bat.discharged_wh);
     if (!o)
         return bad(c, "cannot encode the state");
     char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));

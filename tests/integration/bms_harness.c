@@ -168,7 +168,7 @@ static json_t *string_json(const struct bmsgw_system *sys, unsigned i, int64_t n
         json_pack(
             "{s:I,s:i,s:i,s:i,s:i,s:I,s:I,s:b,s:b,s:b,s:o,s:o,s:o,s:i,s:I,s:o,s:f,s:f,s:o}",
             "sample_ms", (json_int_t)st->sample_ms, "min_cell_mv", st->min_cell_mv, "max_cell_mv",
-            st->max_cell_mv, "mosfet_temp_dc", st->mosfet_temp_dc, "status", st->status,
+            st->max_cell_mv, "mosfet_temp_dc", st->mosfet_temp_dc, "status", st->status_code,
             "time_left_s", (json_int_t)st->time_left_s, "lifetime_s", (json_int_t)st->lifetime_s,
             "stats_valid", st->stats_valid, "settings_valid", st->settings_valid, "ident_valid",
             st->ident_valid, "stats_reg", u16_array(st->stats_reg, BMSGW_STATS_COUNT),

@@ -80,7 +80,7 @@ void gen_layout(struct bmsgw_system *s, unsigned strings, unsigned cells, unsign
         st->soc_pct = 50;
         st->soh_pct = 100;
         st->capacity_ah = 100;
-        st->status = BMSGW_STATUS_IDLE;
+        st->state = BMSGW_BMS_IDLE;
         st->mosfet_temp_dc = 250;
     }
 }
@@ -220,8 +220,8 @@ void gen_seq_string(struct rig *g, struct seq *q, unsigned i, int64_t now)
     st->current_a = clampi((int)st->current_a + range(r, -30, 30), -1000, 1000);
     if (chance(r, 0.01))
         st->current_a = chance(r, 0.5) ? 1000 : -1000;
-    if (st->status == BMSGW_STATUS_FAULT ? chance(r, 0.2) : chance(r, 0.003))
-        st->status = st->status == BMSGW_STATUS_FAULT ? BMSGW_STATUS_IDLE : BMSGW_STATUS_FAULT;
+    if (st->state == BMSGW_BMS_FAULT ? chance(r, 0.2) : chance(r, 0.003))
+        st->state = st->state == BMSGW_BMS_FAULT ? BMSGW_BMS_IDLE : BMSGW_BMS_FAULT;
     if (chance(r, 0.003))
         seq_event(g, st);
     if (chance(r, 0.005))
@@ -274,7 +274,7 @@ void gen_extreme_string(struct rig *g, unsigned i, int64_t now)
     st->current_a = chance(r, 0.3) ? (chance(r, 0.5) ? 1000 : -1000) : range(r, -1000, 1000);
     st->soc_pct = range(r, 0, 100);
     st->capacity_ah = range(r, 0, 1000);
-    st->status = chance(r, 0.1) ? BMSGW_STATUS_FAULT : BMSGW_STATUS_CHARGING;
+    st->state = chance(r, 0.1) ? BMSGW_BMS_FAULT : BMSGW_BMS_CHARGING;
     st->online = chance(r, 0.9);
     st->sample_ms = chance(r, 0.1) ? now - range(r, 0, 10000) : now;
     st->lifetime_s = (uint32_t)range(r, 0, 0xFFFFFF);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bmsgw/tinybms.h"
+
 #define EPS         1e-6
 #define PRINT_MAX   3  /* failures printed per check (ORACLE_VERBOSE=1: all) */
 #define FAULT_NEW_S 60 /* spec invariant 7 */
@@ -236,7 +238,7 @@ static void expect_temps(const struct bmsgw_config *cfg, const struct bmsgw_syst
 
 static void expect_fault(const struct bmsgw_string *st, struct oracle_expect *e)
 {
-    if (st->status == BMSGW_STATUS_FAULT)
+    if (st->state == BMSGW_BMS_FAULT)
         e->fault = true;
     if (st->event_count == 0)
         return;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bmsgw/aggregate.h"
+#include "bmsgw/tinybms.h"
 
 #define STALE_MS 3000
 
@@ -37,7 +38,7 @@ struct bmsgw_system *sysgen_new(unsigned strings, unsigned cells, unsigned senso
         st->soc_pct = 50;
         st->soh_pct = 100;
         st->capacity_ah = 100;
-        st->status = BMSGW_STATUS_IDLE;
+        st->state = BMSGW_BMS_IDLE;
         st->link.state = BMSGW_LINK_UP;
     }
     for (unsigned c = 0; c < s->cell_count; c++)
@@ -48,8 +49,20 @@ struct bmsgw_system *sysgen_new(unsigned strings, unsigned cells, unsigned senso
     return s;
 }
 
+void sysgen_driver(struct bmsgw_system *s)
+{
+    for (unsigned i = 0; i < s->string_count; i++) {
+        struct bmsgw_string *st = &s->strings[i];
+        st->bms_name = TINYBMS_NAME;
+        tinybms_cutoffs(st->settings_reg, st);
+        for (unsigned k = 0; k < st->event_count && k < BMSGW_EVENTS_MAX; k++)
+            tinybms_event_describe(&st->events[k]);
+    }
+}
+
 void sysgen_touch(struct bmsgw_system *s, int64_t now_ms)
 {
+    sysgen_driver(s);
     for (unsigned i = 0; i < s->string_count; i++)
         if (s->strings[i].online)
             s->strings[i].sample_ms = now_ms;
@@ -102,7 +115,7 @@ static void random_string(struct bmsgw_system *s, unsigned i, uint64_t *rng, int
     st->soc_pct = rnd(rng, 101);
     st->soh_pct = 90 + rnd(rng, 11);
     st->capacity_ah = 50 + rnd(rng, 200);
-    st->status = rnd(rng, 15) == 0 ? BMSGW_STATUS_FAULT : BMSGW_STATUS_IDLE;
+    st->state = rnd(rng, 15) == 0 ? BMSGW_BMS_FAULT : BMSGW_BMS_IDLE;
     st->online = rnd(rng, 8) != 0;
     st->sample_ms = now_ms - (rnd(rng, 10) == 0 ? 5000 : 0);
     st->settings_valid = rnd(rng, 2) == 0;

@@ -15,6 +15,9 @@ struct bmsgw_system *sysgen_new(unsigned strings, unsigned cells, unsigned senso
 
 /* Mark every online string sampled at now_ms and re-aggregate (stale after 3000 ms). */
 void sysgen_touch(struct bmsgw_system *s, int64_t now_ms);
+/* What the TinyBMS driver derives from the raw settings registers and event codes a test set:
+ * the model's cut-offs and each event's severity, effect and name (sysgen_touch does it). */
+void sysgen_driver(struct bmsgw_system *s);
 
 /* Set cell no (1-based) of string si. */
 void sysgen_cell(struct bmsgw_system *s, unsigned si, unsigned no, uint16_t mv);

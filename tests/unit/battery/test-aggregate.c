@@ -111,7 +111,7 @@ static void test_zero_mv_cells_ignored_and_balancing(void **state)
     struct bmsgw_system *s = two_strings();
     s->cell_mv[5] = 0; /* a missing cell must not become the minimum */
     s->cell_flags[6] = BMSGW_CELL_BALANCING;
-    s->strings[0].status = BMSGW_STATUS_FAULT;
+    s->strings[0].state = BMSGW_BMS_FAULT;
     bmsgw_system_aggregate(s, 11000, 3000);
     assert_int_equal(s->agg.min_cell_mv, 3290);
     assert_true(s->agg.balancing);

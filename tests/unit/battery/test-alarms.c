@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "bmsgw/alarms.h"
+#include "bmsgw/tinybms.h"
 #include "sysgen.h"
 
 #define NOW   100000
@@ -67,6 +68,15 @@ static void set_regs(struct bmsgw_string *st, int ov, int uv, int dis, int chg, 
     st->settings_reg[18] = (uint16_t)chg;
     st->settings_reg[19] = (uint16_t)(int16_t)heat;
     st->settings_reg[20] = (uint16_t)(int16_t)cold;
+    tinybms_cutoffs(st->settings_reg, st); /* what the TinyBMS driver makes of them */
+}
+
+/* An event as the TinyBMS driver delivers it (code, severity, what it stops, name). */
+static struct bmsgw_bms_event tiny_event(uint32_t timestamp_s, uint8_t id)
+{
+    struct bmsgw_bms_event e = { .timestamp_s = timestamp_s, .id = id };
+    tinybms_event_describe(&e);
+    return e;
 }
 
 static void test_thresholds_from_registers(void **state)
@@ -97,9 +107,11 @@ static void test_thresholds_from_registers(void **state)
 
     /* Not read yet, or switched off: the configured values. */
     st.settings_valid = false;
+    tinybms_cutoffs(st.settings_reg, &st);
     alarm_thresholds_resolve(&cfg.alarms, &st, &t);
     assert_int_equal(t.cell_high_mv, 3650);
     st.settings_valid = true;
+    tinybms_cutoffs(st.settings_reg, &st);
     cfg.alarms.thresholds_from_bms = false;
     alarm_thresholds_resolve(&cfg.alarms, &st, &t);
     assert_int_equal(t.cell_high_mv, 3650);
@@ -275,25 +287,25 @@ static void test_bms_fault(void **state)
     struct bmsgw_system *s = sysgen_new(1, 16, 2, 3300, 250, NOW);
     struct alarms_state st;
     alarms_init(&st);
-    s->strings[0].status = BMSGW_STATUS_FAULT;
+    s->strings[0].state = BMSGW_BMS_FAULT;
     assert_int_equal(level_of(s, &st, BMSGW_ALARM_BMS_INTERNAL), BMSGW_LEVEL_ALARM);
     assert_int_equal(level_of(s, &st, BMSGW_ALARM_GENERAL), BMSGW_LEVEL_ALARM);
-    s->strings[0].status = BMSGW_STATUS_CHARGING;
+    s->strings[0].state = BMSGW_BMS_CHARGING;
     assert_int_equal(level_of(s, &st, BMSGW_ALARM_BMS_INTERNAL), BMSGW_LEVEL_OK);
 
     /* the newest event: an over-voltage cutoff (fault) 10 s ago on the BMS clock */
     struct bmsgw_string *str = &s->strings[0];
     str->lifetime_s = 0x01000010; /* beyond 24 bits: timestamps wrap */
     str->event_count = 2;
-    str->events[0] = (struct bmsgw_bms_event){ .timestamp_s = 0x000006, .id = 0x03 };
-    str->events[1] = (struct bmsgw_bms_event){ .timestamp_s = 0x000001, .id = 0x61 };
+    str->events[0] = tiny_event(0x000006, 0x03);
+    str->events[1] = tiny_event(0x000001, 0x61);
     assert_int_equal(level_of(s, &st, BMSGW_ALARM_BMS_INTERNAL), BMSGW_LEVEL_ALARM);
     str->lifetime_s = 0x01000006 + ALARMS_EVENT_ACTIVE_S + 1; /* too old */
     assert_int_equal(level_of(s, &st, BMSGW_ALARM_BMS_INTERNAL), BMSGW_LEVEL_OK);
     str->lifetime_s = 0x01000010;
-    str->events[0].id = 0x37; /* low-temperature charging cutoff: a warning */
+    str->events[0] = tiny_event(0x000006, 0x37); /* low-temperature charging cutoff: a warning */
     assert_int_equal(level_of(s, &st, BMSGW_ALARM_BMS_INTERNAL), BMSGW_LEVEL_WARNING);
-    str->events[0].id = 0x79; /* recovered from over-voltage: information */
+    str->events[0] = tiny_event(0x000006, 0x79); /* recovered from over-voltage: information */
     assert_int_equal(level_of(s, &st, BMSGW_ALARM_BMS_INTERNAL), BMSGW_LEVEL_OK);
     free(s);
 }
@@ -305,7 +317,7 @@ static void test_fault_sides(void **state)
     struct bmsgw_system *s = sysgen_new(1, 16, 2, 3300, 250, NOW);
     struct bmsgw_string *str = &s->strings[0];
     unsigned id;
-    str->status = BMSGW_STATUS_FAULT;
+    str->state = BMSGW_BMS_FAULT;
     assert_int_equal(alarms_string_fault(str, &id), 2); /* no event: both */
     assert_int_equal(id, 0);
     str->lifetime_s = 1000;
@@ -316,14 +328,14 @@ static void test_fault_sides(void **state)
     } cases[] = { { 0x03, 1 }, { 0x06, 1 }, { 0x07, 1 }, { 0x0B, 1 }, { 0x02, 2 },
                   { 0x04, 2 }, { 0x05, 2 }, { 0x0A, 2 }, { 0x0C, 2 }, { 0x0D, 2 } };
     for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        str->events[0] = (struct bmsgw_bms_event){ .timestamp_s = 990, .id = cases[i].id };
-        str->status = BMSGW_STATUS_FAULT;
+        str->events[0] = tiny_event(990, cases[i].id);
+        str->state = BMSGW_BMS_FAULT;
         assert_int_equal(alarms_string_fault(str, &id), cases[i].side);
         assert_int_equal(id, cases[i].id);
-        str->status = BMSGW_STATUS_IDLE; /* the event alone, 10 s old */
+        str->state = BMSGW_BMS_IDLE; /* the event alone, 10 s old */
         assert_int_equal(alarms_string_fault(str, &id), cases[i].side);
     }
-    str->events[0] = (struct bmsgw_bms_event){ .timestamp_s = 990, .id = 0x76 }; /* recovered */
+    str->events[0] = tiny_event(990, 0x76); /* recovered */
     assert_int_equal(alarms_string_fault(str, &id), 0);
     free(s);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "bmsgw/alerts.h"
+#include "bmsgw/tinybms.h"
 
 #define REAL 1700000000000LL
 
@@ -35,6 +36,7 @@ static int setup(void **state)
     f->sys->string_count = 1;
     strcpy(f->sys->strings[0].name, "house");
     f->sys->strings[0].online = true;
+    f->sys->strings[0].bms_name = TINYBMS_NAME; /* as its driver names it */
     for (unsigned i = 0; i < BMSGW_ALARM_COUNT; i++)
         f->sys->alarms.a[i] = (struct bmsgw_alarm_state){ .level = BMSGW_LEVEL_OK, .string = -1 };
     *state = f;
@@ -259,7 +261,10 @@ static void test_refused_overflow_holds(void **state)
 static unsigned event(struct fx *f, unsigned id, const char *name, const char *sev)
 {
     memset(&f->ch, 0, sizeof(f->ch));
-    alerts_engine_bms_event(f->e, 0, "house", id, name, sev, REAL, &f->ch);
+    struct bmsgw_bms_event ev = { .id = (uint8_t)id }; /* as the TinyBMS driver describes it */
+    tinybms_event_describe(&ev);
+    alerts_engine_bms_event(f->e, 0, "house", TINYBMS_NAME, id, name, sev, ev.recovered_by, REAL,
+                            &f->ch);
     return f->ch.n;
 }
 
@@ -292,11 +297,11 @@ static void test_event_rules(void **state)
     assert_int_equal(f->ch.c[1].kind, ALERT_CLEARED);
     assert_int_equal(f->e->n_active, 0);
     /* a fault without one: clears when the status is not fault for the debounce */
-    f->sys->strings[0].status = BMSGW_STATUS_FAULT;
+    f->sys->strings[0].state = BMSGW_BMS_FAULT;
     event(f, 0x0B, "Charger switch error", "fault");
     assert_int_equal(eval(f, 200000), 0);
     assert_int_equal(eval(f, 210000), 0);
-    f->sys->strings[0].status = BMSGW_STATUS_IDLE;
+    f->sys->strings[0].state = BMSGW_BMS_IDLE;
     assert_int_equal(eval(f, 211000), 0);
     assert_int_equal(eval(f, 213000), 1);
     assert_int_equal(f->ch.c[0].kind, ALERT_CLEARED);
@@ -330,7 +335,8 @@ static void test_bounds(void **state)
         for (unsigned id = 1; id <= 16; id++) {
             snprintf(name, sizeof(name), "fault %u", id);
             memset(&f->ch, 0, sizeof(f->ch));
-            alerts_engine_bms_event(f->e, (int)s, NULL, id, name, "fault", REAL, &f->ch);
+            alerts_engine_bms_event(f->e, (int)s, NULL, TINYBMS_NAME, id, name, "fault", 0, REAL,
+                                    &f->ch);
         }
     assert_int_equal(f->e->n_active, ALERTS_ACTIVE_MAX);
     assert_int_equal(f->e->raised_total, ALERTS_HISTORY_MAX + 100 + 80);

@@ -32,6 +32,7 @@ static void step(struct bmsgw_system *s, struct limits_state *st, int64_t now,
                  const struct limits_blocks *b, struct bmsgw_limits *out)
 {
     sysgen_touch(s, BASE + now);
+    sysgen_driver(s);
     limits_compute(&cfg.limits, &cfg.alarms, s, b, BASE + now, STALE, st, out);
 }
 
@@ -183,13 +184,13 @@ static void test_hard_limits_cold_fault_under_voltage(void **state)
     assert_true(near(out.dcl_a, 25.0)); /* dcl_temp at 0 degC: 0.25 */
 
     s->sensor_dc[0] = 250;
-    s->strings[0].status = BMSGW_STATUS_FAULT;
+    s->strings[0].state = BMSGW_BMS_FAULT;
     step(s, &st, 31000, NULL, &out);
     assert_true(near(out.ccl_a, 0.0) && near(out.dcl_a, 0.0));
     assert_string_equal(out.dcl_reason, "DCL 0 A — BMS fault (A)");
     assert_int_equal(out.strings_blocking_discharge, 1);
 
-    s->strings[0].status = BMSGW_STATUS_IDLE;
+    s->strings[0].state = BMSGW_BMS_IDLE;
     limits_init(&st);
     sysgen_cell(s, 0, 3, 2500);
     step(s, &st, 40000, NULL, &out);

@@ -19,6 +19,7 @@
 #include "bmsgw/compose.h"
 #include "bmsgw/config.h"
 #include "bmsgw/victron.h"
+#include "bmsgw/tinybms.h"
 #include "sysgen.h"
 
 #define STEP_MS 1000

@@ -99,6 +99,7 @@ static void rig_step(struct rig *g, int64_t now)
 
     s->generation++;
     s->updated_ms = now;
+    sysgen_driver(s);
     composer_run(s, now, &g->comp);
     control_get(g->ctl, &cs);
     can_out_decide(&g->cfg, s, &cs, now, &g->st, &out);

@@ -36,7 +36,7 @@ static struct bmsgw_system *make_system(void)
     a->soc_pct = 50.0;
     a->soh_pct = 99.5;
     a->capacity_ah = 100.0;
-    a->status = BMSGW_STATUS_DISCHARGING;
+    a->state = BMSGW_BMS_DISCHARGING;
     a->mosfet_temp_dc = BMSGW_TEMP_ABSENT;
     a->link.state = BMSGW_LINK_UP;
     a->link.since_ms = NOW - 5000;

@@ -49,7 +49,7 @@ static void test_golden_16s(void **state)
     assert_int_equal(l.sensor_dc[0], 215);
     assert_int_equal(l.sensor_dc[1], BMSGW_TEMP_ABSENT);
     assert_int_equal(l.mosfet_temp_dc, 301);
-    assert_int_equal(l.status, BMSGW_STATUS_DISCHARGING);
+    assert_int_equal(l.status, TINYBMS_STATUS_DISCHARGING);
     assert_int_equal(l.balance_needed, 0x8001);
     assert_int_equal(l.balancing, 0x8000);
     assert_int_equal(l.lifetime_s, 74565);

@@ -9,6 +9,7 @@
 #include "bmsgw/alarms.h"
 #include "bmsgw/config.h"
 #include "bmsgw/mbmap_maps.h"
+#include "bmsgw/tinybms.h"
 #include "fixture-system.h"
 
 struct fix {
@@ -159,6 +160,7 @@ static void test_thresholds_from_the_bms(void **state)
     struct bmsgw_string *a3 = &f->sys->strings[2];
     a3->settings_valid = true;
     a3->settings_reg[316 - BMSGW_SETTINGS_FIRST] = 2600; /* under-voltage cut-off */
+    tinybms_cutoffs(a3->settings_reg, a3);               /* as the TinyBMS driver reads it */
     render(f, false);
     assert_int_equal(reg(f, 6689 + 4 + 21 + 1), 1); /* battery 4 at 2590 mV: now an alarm */
     assert_int_equal(reg(f, 5006), 0);              /* arm 1 keeps the configured 2500 mV */

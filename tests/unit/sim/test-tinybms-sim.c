@@ -79,7 +79,7 @@ static void test_live_block_decodes(void **state)
     assert_true(fabs(l.current_a + 25) < 1e-6);
     assert_true(fabs(l.pack_v - s->bat.pack_v) < 1e-3);
     assert_true(fabs(l.soc_pct - s->bat.est_soc_pct) < 1e-5);
-    assert_int_equal(l.status, BMSGW_STATUS_DISCHARGING);
+    assert_int_equal(l.status, TINYBMS_STATUS_DISCHARGING);
     assert_true(l.time_left_s > 0);
     assert_int_equal(l.lifetime_s, 1);
 }
@@ -223,10 +223,10 @@ static void test_over_voltage_cutoff(void **state)
     struct tinybms_sim *s = *state;
     ctl(s, "set current 20");
     tinybms_sim_step(s, 0.1);
-    assert_int_equal(s->status, BMSGW_STATUS_CHARGING);
+    assert_int_equal(s->status, TINYBMS_STATUS_CHARGING);
     ctl(s, "set cell 5 3700");
     tinybms_sim_step(s, 0.1);
-    assert_int_equal(s->status, BMSGW_STATUS_FAULT);
+    assert_int_equal(s->status, TINYBMS_STATUS_FAULT);
     assert_true(has_event(s, 0x03));
     assert_true(fabs(s->current_a) < 1e-9); /* charging stopped */
     assert_int_equal(s->regs[106], 1);      /* over-voltage count */
@@ -241,7 +241,7 @@ static void test_temperature_and_current_cutoffs(void **state)
     struct tinybms_sim *s = *state;
     ctl(s, "set temp 1 70");
     tinybms_sim_step(s, 0.1);
-    assert_int_equal(s->status, BMSGW_STATUS_FAULT);
+    assert_int_equal(s->status, TINYBMS_STATUS_FAULT);
     assert_true(has_event(s, 0x04));
     ctl(s, "set temp 1 25");
     ctl(s, "unplug temp 2");
