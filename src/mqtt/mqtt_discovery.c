@@ -37,22 +37,40 @@ void mqtt_discovery_free(struct mqtt_svc *m)
     m->ha_n = 0;
 }
 
-void mqtt_discovery_announce(struct mqtt_svc *m)
+/* Each string's cell and sensor count as known now (the configured cells before data). */
+static void counts(const struct mqtt_svc *m, unsigned n, uint16_t *cells, uint16_t *sensors)
 {
     const struct cfg_bms *b = &m->cfg->bms;
-    const char *names[CFG_MAX_PORTS];
-    unsigned cells[CFG_MAX_PORTS], sensors[CFG_MAX_PORTS];
-    char url[128] = "";
-    unsigned n = (unsigned)b->port_count;
-    for (unsigned i = 0; i < n && i < CFG_MAX_PORTS; i++) {
-        names[i] = b->ports[i].name;
+    for (unsigned i = 0; i < n; i++) {
         bool known = m->have_sys && i < m->sys->string_count;
         cells[i] = known && m->sys->strings[i].cell_count ? m->sys->strings[i].cell_count
-                                                          : (unsigned)b->ports[i].cells;
+                                                          : (uint16_t)b->ports[i].cells;
         sensors[i] = known ? m->sys->strings[i].sensor_count : 0;
     }
-    if (m->cfg->http.enabled && strcmp(m->cfg->http.bind, "0.0.0.0") != 0)
-        snprintf(url, sizeof(url), "http://%s:%d/", m->cfg->http.bind, m->cfg->http.port);
+}
+
+static unsigned string_count(const struct mqtt_svc *m)
+{
+    unsigned n = (unsigned)m->cfg->bms.port_count;
+    return n < CFG_MAX_PORTS ? n : CFG_MAX_PORTS;
+}
+
+void mqtt_discovery_announce(struct mqtt_svc *m)
+{
+    const char *names[CFG_MAX_PORTS];
+    unsigned cells[CFG_MAX_PORTS], sensors[CFG_MAX_PORTS], n = string_count(m), total = 0;
+    char url[160] = "";
+    counts(m, n, m->ha_cells, m->ha_sensors);
+    for (unsigned i = 0; i < n; i++) {
+        names[i] = m->cfg->bms.ports[i].name;
+        cells[i] = m->ha_cells[i];
+        sensors[i] = m->ha_sensors[i];
+        total += cells[i];
+    }
+    if (m->cfg->http.enabled)
+        snprintf(url, sizeof(url), "http://%s:%d/",
+                 strcmp(m->cfg->http.bind, "0.0.0.0") ? m->cfg->http.bind : m->host,
+                 m->cfg->http.port);
     struct mqtt_ha_ctx c = { .ids = &m->ids,
                              .sw_version = BMSGW_VERSION,
                              .config_url = url,
@@ -68,7 +86,21 @@ void mqtt_discovery_announce(struct mqtt_svc *m)
                              .max_discharge_a = m->cfg->limits.max_discharge_current_a };
     mqtt_discovery_free(m);
     unsigned docs = mqtt_ha_documents(&c, emit, m);
-    log_info("mqtt: announced %u Home Assistant entities under %s", docs, m->ids.ha_prefix);
+    m->ha_done = true;
+    log_info("mqtt: announced %u Home Assistant entities under %s (%u strings, %u cells)", docs,
+             m->ids.ha_prefix, n, total);
+}
+
+void mqtt_discovery_check(struct mqtt_svc *m)
+{
+    if (!m->connected || !m->cfg->mqtt.ha_discovery || !m->have_sys)
+        return;
+    uint16_t cells[CFG_MAX_PORTS], sensors[CFG_MAX_PORTS];
+    unsigned n = string_count(m);
+    counts(m, n, cells, sensors);
+    if (!m->ha_done || memcmp(cells, m->ha_cells, n * sizeof(*cells)) ||
+        memcmp(sensors, m->ha_sensors, n * sizeof(*sensors)))
+        mqtt_discovery_announce(m);
 }
 
 /* A retained config of ours that is not announced any more: remove it (empty, retained). */

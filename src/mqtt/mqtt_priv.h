@@ -37,6 +37,7 @@ struct mqtt_svc {
     uint64_t cfg_gen;
     struct bmsgw_config *cfg;
     struct mqtt_ids ids;
+    char host[64]; /* this machine's name (the dashboard's address in discovery) */
     struct publisher *pub;
     struct bus_sub *sub;
     struct mosquitto *mosq;
@@ -55,6 +56,9 @@ struct mqtt_svc {
     struct alert_change events[MQTT_EVENTS_MAX]; /* kept while disconnected, oldest first */
     char **ha_topics;                            /* the discovery topics announced last */
     unsigned ha_n, ha_cap;
+    bool ha_done;                     /* announced on this connection */
+    uint16_t ha_cells[CFG_MAX_PORTS]; /* the counts announced */
+    uint16_t ha_sensors[CFG_MAX_PORTS];
     struct mqtt_counters cnt;
 };
 
@@ -80,6 +84,9 @@ void mqtt_on_message(struct mqtt_svc *m, const char *topic, const void *payload,
 
 /* mqtt_discovery.c: Home Assistant announcements. */
 void mqtt_discovery_announce(struct mqtt_svc *m);
+/* Announce when due: not yet on this connection, or a string's cell or sensor count changed
+ * (known from the first generation on). */
+void mqtt_discovery_check(struct mqtt_svc *m);
 void mqtt_discovery_seen(struct mqtt_svc *m, const char *topic, int len);
 void mqtt_discovery_free(struct mqtt_svc *m);
 

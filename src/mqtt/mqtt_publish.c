@@ -105,8 +105,8 @@ void mqtt_on_online(struct mqtt_svc *m, int64_t now_ms)
 {
     mqtt_pub_p(m, "status", "online", 1, true);
     subscribe(m);
-    if (m->cfg->mqtt.ha_discovery)
-        mqtt_discovery_announce(m);
+    m->ha_done = false; /* announced with the first generation (mqtt_discovery_check) */
+    mqtt_discovery_check(m);
     publish_alerts(m);
     for (; m->ev_len; m->ev_len--, m->ev_head = (m->ev_head + 1) % MQTT_EVENTS_MAX)
         publish_event(m, &m->events[m->ev_head]);
@@ -119,6 +119,7 @@ void mqtt_publish_tick(struct mqtt_svc *m, int64_t now_ms)
 {
     if (!m->connected)
         return;
+    mqtt_discovery_check(m);
     if (m->alerts_dirty)
         publish_alerts(m);
     if (m->have_sys) {

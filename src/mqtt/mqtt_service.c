@@ -31,6 +31,7 @@ static void resolve_ids(struct mqtt_svc *m)
     if (gethostname(host, sizeof(host) - 1) < 0)
         host[0] = '\0';
     mqtt_ids_resolve(&m->cfg->mqtt, host, &m->ids);
+    snprintf(m->host, sizeof(m->host), "%s", host[0] ? host : "localhost");
 }
 
 /* A new client for the current configuration; degraded with why when it cannot be made. */
@@ -195,8 +196,7 @@ static int mqtt_start(struct service *svc)
         return rc;
     }
     pthread_setname_np(m->thread, "mqtt");
-    service_set_state(svc, SERVICE_STARTING, NULL);
-    return 0;
+    return 0; /* starting (the registry's state) until the broker accepts */
 }
 
 static int mqtt_stop(struct service *svc, int timeout_ms)
