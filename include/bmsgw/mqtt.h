@@ -73,10 +73,15 @@ enum mqtt_change mqtt_state_key_diff(const struct mqtt_state_key *a,
  * changes on every poll); an alarm change is always sent at once. */
 #define MQTT_LIMIT_CHANGE_MIN_MS 1000
 
+/* How long past the interval a state waits for a new generation before it goes out without
+ * one (the string stopped delivering: ages and stale flags move on). */
+#define MQTT_HEARTBEAT_GRACE_MS 1000
+
 /* Send a state now? At once for an alarm change (and the first state, last_ms 0); for a limit
- * change when MQTT_LIMIT_CHANGE_MIN_MS have passed; otherwise once spacing_ms have passed,
- * even without a new generation (ages and stale flags move on). */
-bool mqtt_state_due(int64_t now_ms, int64_t last_ms, int spacing_ms, enum mqtt_change change);
+ * change when MQTT_LIMIT_CHANGE_MIN_MS have passed; with a new generation (fresh) once
+ * spacing_ms have passed; without one MQTT_HEARTBEAT_GRACE_MS later. */
+bool mqtt_state_due(int64_t now_ms, int64_t last_ms, int spacing_ms, enum mqtt_change change,
+                    bool fresh);
 
 /* ---- Home Assistant discovery (pure) --------------------------------------------------------- */
 

@@ -99,12 +99,13 @@ enum mqtt_change mqtt_state_key_diff(const struct mqtt_state_key *a, const struc
     return MQTT_CHANGE_NONE;
 }
 
-bool mqtt_state_due(int64_t now_ms, int64_t last_ms, int spacing_ms, enum mqtt_change change)
+bool mqtt_state_due(int64_t now_ms, int64_t last_ms, int spacing_ms, enum mqtt_change change,
+                    bool fresh)
 {
     if (last_ms == 0 || change == MQTT_CHANGE_ALARM)
         return true;
     int64_t since = now_ms - last_ms;
     if (change == MQTT_CHANGE_LIMITS && since >= MQTT_LIMIT_CHANGE_MIN_MS)
         return true;
-    return since >= spacing_ms;
+    return since >= spacing_ms + (fresh ? 0 : MQTT_HEARTBEAT_GRACE_MS);
 }

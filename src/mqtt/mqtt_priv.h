@@ -77,7 +77,8 @@ bool mqtt_pub_p(struct mqtt_svc *m, const char *suffix, const char *payload, int
 
 /* mqtt_publish.c: what goes out. */
 void mqtt_on_online(struct mqtt_svc *m, int64_t now_ms);
-void mqtt_publish_tick(struct mqtt_svc *m, int64_t now_ms);
+/* fresh: a new generation was handed out since the last call. */
+void mqtt_publish_tick(struct mqtt_svc *m, int64_t now_ms, bool fresh);
 void mqtt_publish_alert_change(struct mqtt_svc *m, const struct alert_change *c);
 void mqtt_on_message(struct mqtt_svc *m, const char *topic, const void *payload, int len,
                      bool retained);

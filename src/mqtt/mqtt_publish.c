@@ -115,7 +115,7 @@ void mqtt_on_online(struct mqtt_svc *m, int64_t now_ms)
     publish_availability(m, now_ms, true);
 }
 
-void mqtt_publish_tick(struct mqtt_svc *m, int64_t now_ms)
+void mqtt_publish_tick(struct mqtt_svc *m, int64_t now_ms, bool fresh)
 {
     if (!m->connected)
         return;
@@ -127,7 +127,7 @@ void mqtt_publish_tick(struct mqtt_svc *m, int64_t now_ms)
         mqtt_state_key(m->sys, &k);
         enum mqtt_change change = mqtt_state_key_diff(&k, &m->last_key);
         int spacing = publisher_spacing_ms(m->cfg->mqtt.state_interval_ms);
-        if (mqtt_state_due(now_ms, m->last_state_ms, spacing, change))
+        if (mqtt_state_due(now_ms, m->last_state_ms, spacing, change, fresh))
             publish_state(m, now_ms);
     }
     publish_availability(m, now_ms, false);

@@ -83,11 +83,13 @@ static void take_bus(struct mqtt_svc *m)
 }
 
 /* The newest generation into m->sys, when there is one (the publisher has no interval here). */
-static void take_generation(struct mqtt_svc *m)
+static bool take_generation(struct mqtt_svc *m)
 {
     int wait = 0;
-    if (publisher_next(m->pub, m->sys, NULL, &wait) == PUBLISHER_READY)
-        m->have_sys = true;
+    if (publisher_next(m->pub, m->sys, NULL, &wait) != PUBLISHER_READY)
+        return false;
+    m->have_sys = true;
+    return true;
 }
 
 static void loop_once(struct mqtt_svc *m)
@@ -116,8 +118,8 @@ static void loop_once(struct mqtt_svc *m)
     if (config_store_generation(m->app->config) != m->cfg_gen)
         reload(m, now);
     take_bus(m);
-    take_generation(m);
-    mqtt_publish_tick(m, now);
+    bool fresh = take_generation(m);
+    mqtt_publish_tick(m, now, fresh);
 }
 
 static void *mqtt_thread(void *arg)

@@ -43,12 +43,14 @@ static void test_ids_defaults(void **state)
 static void test_state_pacing(void **state)
 {
     (void)state;
-    assert_true(mqtt_state_due(1000, 0, 5000, MQTT_CHANGE_NONE)); /* the first */
-    assert_false(mqtt_state_due(5000, 1000, 4950, MQTT_CHANGE_NONE));
-    assert_true(mqtt_state_due(5950, 1000, 4950, MQTT_CHANGE_NONE)); /* heartbeat */
-    assert_true(mqtt_state_due(1001, 1000, 4950, MQTT_CHANGE_ALARM));
-    assert_false(mqtt_state_due(1999, 1000, 4950, MQTT_CHANGE_LIMITS));
-    assert_true(mqtt_state_due(2000, 1000, 4950, MQTT_CHANGE_LIMITS));
+    assert_true(mqtt_state_due(1000, 0, 5000, MQTT_CHANGE_NONE, false)); /* the first */
+    assert_false(mqtt_state_due(5000, 1000, 4950, MQTT_CHANGE_NONE, true));
+    assert_true(mqtt_state_due(5950, 1000, 4950, MQTT_CHANGE_NONE, true));
+    assert_false(mqtt_state_due(5950, 1000, 4950, MQTT_CHANGE_NONE, false));
+    assert_true(mqtt_state_due(6950, 1000, 4950, MQTT_CHANGE_NONE, false)); /* no new data */
+    assert_true(mqtt_state_due(1001, 1000, 4950, MQTT_CHANGE_ALARM, true));
+    assert_false(mqtt_state_due(1999, 1000, 4950, MQTT_CHANGE_LIMITS, true));
+    assert_true(mqtt_state_due(2000, 1000, 4950, MQTT_CHANGE_LIMITS, true));
 }
 
 static void test_state_key(void **state)
