@@ -270,6 +270,28 @@ class Topics(Broker):
         self.assertEqual(m[1:3], ("offline", True))
 
 
+class Reload(Broker):
+    def test_reload_moves_the_prefix(self):
+        g = self.gateway("gw2", mqtt_extra="ha_discovery = false;")
+        w = self.watcher(["bmsgw/gw2/#"])
+        w.wait("online", lambda m: m[1] == "online", topic="bmsgw/gw2/status")
+        # a new prefix (the ACL allows it for gw2): SIGHUP reconnects under it, the old one offline
+        text = open(g.daemon.conf).read().replace(
+            'gateway_id = "gw2";', 'gateway_id = "gw2"; topic_prefix = "bmsgw/gw2/moved";')
+        self.assertNotEqual(text, open(g.daemon.conf).read())
+        g.daemon.write_config(text)
+        mark = w.mark()
+        g.daemon.proc.send_signal(bmsgwtest.signal.SIGHUP)
+        w.wait("the old prefix offline", lambda m: m[1] == "offline", topic="bmsgw/gw2/status",
+               since=mark)
+        w.wait("the new prefix online", lambda m: m[1] == "online",
+               topic="bmsgw/gw2/moved/status", since=mark)
+        w.wait("state under the new prefix", lambda m: True, topic="bmsgw/gw2/moved/state",
+               since=mark)
+        self.assertEqual(g.module()["state"], "running")
+        self.clear_retained(w, "bmsgw/gw2")
+
+
 class Discovery(Broker):
     def announced(self, w, g, gw, skip=()):
         """The discovery documents of gateway g (id gw) once all it announced have arrived."""
