@@ -70,11 +70,16 @@ static void schedule_retry(struct mqtt_svc *m, int64_t now_ms, const char *why)
         m->backoff_ms * 2 > MQTT_BACKOFF_MAX_MS ? MQTT_BACKOFF_MAX_MS : m->backoff_ms * 2;
 }
 
+/* The callbacks only record what happened; mqtt_conn_io acts on it after the loop call. */
 static void on_connect(struct mosquitto *mosq, void *ctx, int rc)
 {
     struct mqtt_svc *m = ctx;
-    int64_t now = clock_mono_ms();
     (void)mosq;
+    m->connack = rc;
+}
+
+static void handle_connack(struct mqtt_svc *m, int rc, int64_t now)
+{
     if (rc != 0) {
         atomic_fetch_add(&m->cnt.connect_failures, 1);
         mosquitto_disconnect(m->mosq);
@@ -104,14 +109,51 @@ static void on_disconnect(struct mosquitto *mosq, void *ctx, int rc)
 
 static void on_message(struct mosquitto *mosq, void *ctx, const struct mosquitto_message *msg)
 {
+    struct mqtt_svc *m = ctx;
     (void)mosq;
-    mqtt_on_message(ctx, msg->topic, msg->payload, msg->payloadlen, msg->retain);
+    if (m->in_n == m->in_cap) {
+        unsigned cap = m->in_cap ? 2 * m->in_cap : 64;
+        struct mqtt_inmsg *in = cap <= MQTT_INBOX_MAX ? realloc(m->inbox, cap * sizeof(*in)) : NULL;
+        if (!in)
+            return; /* out of room (MQTT_INBOX_MAX between two loop calls): dropped */
+        m->inbox = in;
+        m->in_cap = cap;
+    }
+    int len =
+        msg->payloadlen < MQTT_CMD_PAYLOAD_MAX + 1 ? msg->payloadlen : MQTT_CMD_PAYLOAD_MAX + 1;
+    struct mqtt_inmsg *e = &m->inbox[m->in_n];
+    e->topic = strdup(msg->topic);
+    e->payload = malloc((size_t)len + 1);
+    if (!e->topic || !e->payload) {
+        free(e->topic);
+        free(e->payload);
+        return;
+    }
+    memcpy(e->payload, msg->payload, (size_t)len);
+    e->payload[len] = '\0';
+    e->len = len;
+    e->retained = msg->retain;
+    m->in_n++;
+}
+
+/* Hand the kept messages to mqtt_on_message (while connected) and forget them. */
+static void drain_inbox(struct mqtt_svc *m)
+{
+    for (unsigned i = 0; i < m->in_n; i++) {
+        struct mqtt_inmsg *e = &m->inbox[i];
+        if (m->connected)
+            mqtt_on_message(m, e->topic, e->payload, e->len, e->retained);
+        free(e->topic);
+        free(e->payload);
+    }
+    m->in_n = 0;
 }
 
 int mqtt_conn_new(struct mqtt_svc *m, char *why, size_t why_size)
 {
     char will[MQTT_TOPIC_MAX], password[MQTT_PASSWORD_MAX] = "";
     const struct cfg_mqtt *c = &m->cfg->mqtt;
+    m->connack = -1;
     m->mosq = mosquitto_new(m->ids.client_id, true, m);
     if (!m->mosq) {
         snprintf(why, why_size, "cannot create the MQTT client: %s", strerror(errno));
@@ -138,6 +180,13 @@ int mqtt_conn_new(struct mqtt_svc *m, char *why, size_t why_size)
 
 void mqtt_conn_free(struct mqtt_svc *m)
 {
+    bool was = m->connected;
+    m->connected = false;
+    drain_inbox(m); /* frees */
+    m->connected = was;
+    free(m->inbox);
+    m->inbox = NULL;
+    m->in_cap = 0;
     if (m->mosq)
         mosquitto_destroy(m->mosq);
     m->mosq = NULL;
@@ -183,6 +232,11 @@ void mqtt_conn_io(struct mqtt_svc *m, short revents, int64_t now_ms)
         rc = mosquitto_loop_write(m->mosq, 1);
     if (rc == MOSQ_ERR_SUCCESS && m->sock_open)
         rc = mosquitto_loop_misc(m->mosq);
+    int connack = m->connack;
+    m->connack = -1;
+    if (connack >= 0 && m->sock_open)
+        handle_connack(m, connack, now_ms);
+    drain_inbox(m);
     if (rc == MOSQ_ERR_SUCCESS || !m->sock_open)
         return;
     bool was_connected = m->connected;

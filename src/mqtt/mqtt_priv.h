@@ -28,6 +28,17 @@ struct mqtt_counters {
     _Atomic bool connected;
 };
 
+/* A message received, kept until the loop call that read it has returned (libmosquitto's
+ * callbacks hold its locks: nothing is published from inside one). */
+struct mqtt_inmsg {
+    char *topic;
+    char *payload; /* at most MQTT_CMD_PAYLOAD_MAX + 1 bytes kept */
+    int len;       /* bytes kept */
+    bool retained;
+};
+
+#define MQTT_INBOX_MAX 4096
+
 struct mqtt_svc {
     struct service *svc;
     struct bmsgw_app *app;
@@ -44,6 +55,9 @@ struct mqtt_svc {
     bool sock_open;  /* a connection is being made or up */
     bool connected;  /* CONNACK accepted */
     bool ever_tried; /* mosquitto_connect_async done once (reconnect after) */
+    int connack;     /* the CONNACK code the callback saw, -1 = none pending */
+    struct mqtt_inmsg *inbox;
+    unsigned in_n, in_cap;
     int64_t next_attempt_ms;
     int backoff_ms;
     struct bmsgw_system *sys; /* the newest generation handed out */
