@@ -34,20 +34,26 @@ static void resolve_ids(struct mqtt_svc *m)
     snprintf(m->host, sizeof(m->host), "%s", host[0] ? host : "localhost");
 }
 
-/* A new client for the current configuration; degraded with why when it cannot be made. */
+/* A new client for the current configuration; degraded with why when it cannot be made (a
+ * password file with the wrong mode, a TLS file missing): tried again with the backoff, so
+ * fixing the file is enough. */
 static void client_open(struct mqtt_svc *m, int64_t now_ms)
 {
     char why[200] = "";
     resolve_ids(m);
     for (unsigned i = 0; i < CFG_MAX_PORTS; i++)
         m->avail[i] = -1;
-    m->backoff_ms = MQTT_BACKOFF_MIN_MS;
     m->next_attempt_ms = now_ms;
     if (mqtt_conn_new(m, why, sizeof(why)) < 0) {
         mqtt_conn_free(m);
-        m->next_attempt_ms = INT64_MAX; /* until the configuration changes */
-        service_set_state(m->svc, SERVICE_DEGRADED, "%s", why);
+        m->next_attempt_ms = now_ms + m->backoff_ms;
+        service_set_state(m->svc, SERVICE_DEGRADED, "%s (retry in %d s)", why,
+                          m->backoff_ms / 1000);
+        m->backoff_ms =
+            m->backoff_ms * 2 > MQTT_BACKOFF_MAX_MS ? MQTT_BACKOFF_MAX_MS : m->backoff_ms * 2;
+        return;
     }
+    m->backoff_ms = MQTT_BACKOFF_MIN_MS;
 }
 
 /* Everything of the mqtt group but the interval changes the client: a clean goodbye, a new one. */
@@ -62,11 +68,13 @@ static void reload(struct mqtt_svc *m, int64_t now_ms)
     bool same = memcmp(&a, &b, sizeof(a)) == 0 && m->cfg->bms.port_count == next->bms.port_count;
     free(m->cfg);
     m->cfg = next;
+    m->ha_done = false; /* names, cells, limits may have changed: announced again */
     if (same)
         return;
     log_info("mqtt: configuration changed, reconnecting");
     mqtt_conn_goodbye(m);
     mqtt_conn_free(m);
+    m->backoff_ms = MQTT_BACKOFF_MIN_MS;
     client_open(m, now_ms);
 }
 
@@ -96,6 +104,8 @@ static void loop_once(struct mqtt_svc *m)
 {
     int64_t now = clock_mono_ms();
     int timeout = MQTT_TICK_MS;
+    if (!m->mosq && now >= m->next_attempt_ms)
+        client_open(m, now);
     if (m->mosq && !m->sock_open && now >= m->next_attempt_ms)
         mqtt_conn_attempt(m, now);
     if (m->mosq && !m->sock_open && m->next_attempt_ms - now < timeout)
@@ -126,6 +136,7 @@ static void *mqtt_thread(void *arg)
 {
     struct mqtt_svc *m = arg;
     log_set_thread("mqtt");
+    m->backoff_ms = MQTT_BACKOFF_MIN_MS;
     client_open(m, clock_mono_ms());
     while (!atomic_load(&m->stop)) {
         service_progress(m->svc);

@@ -469,6 +469,9 @@ class Refused(Broker):
         self.degraded_with(g, "must be 0600")
         cfg = bmsgwtest.http_get_json(g.http, "/api/config")["mqtt"]
         self.assertNotIn(USERS["gw2"], json.dumps(cfg))
+        os.chmod(os.path.join(folder, "gw2.pw"), 0o600)  # fixed: taken at the next attempt
+        wait_until("running once the file is fixed", lambda: g.module()["state"] == "running",
+                   GIVE_UP)
 
     def test_tls_verified_and_wrong_ca(self):
         other = bmsgwtest.make_test_ca(self.dir, "other")
