@@ -381,8 +381,9 @@ class Discovery(Broker):
 
 class Commands(Broker):
     def result(self, w, mark):
-        return json.loads(w.wait("a command result", lambda m: True, topic=self.p + "/cmd/result",
-                                 since=mark)[1])
+        m = w.wait("a command result", lambda m: True, topic=self.p + "/cmd/result", since=mark)
+        self.assertEqual((m[2], m[3]), (False, 1))  # not retained, QoS 1
+        return json.loads(m[1])
 
     def test_clamp_expire_and_refusals(self):
         g = self.gateway("gw1", mqtt_extra="ha_discovery = false; commands = true; "
