@@ -166,6 +166,36 @@ struct cfg_ws {
     int queue_len;
 };
 
+/* MQTT (spec/mqtt.md). Empty strings mean the documented default, resolved by the service
+ * (mqtt.h): gateway_id = the host name, client_id = "bmsgw-<gateway_id>", topic_prefix =
+ * "bmsgw/<gateway_id>"; port 0 = 1883, or 8883 with TLS. */
+struct cfg_mqtt_tls {
+    bool enabled;
+    char ca_file[CFG_PATH_MAX]; /* "" = the system's CA certificates */
+    char cert_file[CFG_PATH_MAX];
+    char key_file[CFG_PATH_MAX];
+    bool verify;
+};
+
+struct cfg_mqtt {
+    bool enabled;
+    char host[128];
+    int port;
+    char client_id[64];
+    char gateway_id[48];
+    char topic_prefix[96];
+    char username[64];
+    char password_file[CFG_PATH_MAX];
+    struct cfg_mqtt_tls tls;
+    int keepalive_s;
+    int state_interval_ms;
+    bool ha_discovery;
+    char ha_prefix[64];
+    bool ha_cells;
+    bool commands;
+    int command_max_ttl_s;
+};
+
 struct cfg_log {
     int level; /* enum cfg_log_level */
 };
@@ -180,6 +210,7 @@ struct bmsgw_config {
     struct cfg_mbtcp mbtcp;
     struct cfg_http http;
     struct cfg_ws ws;
+    struct cfg_mqtt mqtt;
 };
 
 /* CVL stays this far below cells x the over-voltage cutoff (spec/victron-can.md). */

@@ -59,6 +59,11 @@ struct limits_blocks {
     bool discharge;
     const char *charge_by; /* may be NULL */
     const char *discharge_by;
+    /* Clamps in force (control.h): the limit becomes min(its value, clamp_a). */
+    bool charge_clamped, discharge_clamped;
+    double charge_clamp_a, discharge_clamp_a;
+    int charge_clamp_left_s, discharge_clamp_left_s;
+    const char *clamp_by;
 };
 
 /* Controller state carried from one computation to the next. */

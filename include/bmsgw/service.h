@@ -22,6 +22,16 @@ enum service_state {
 struct bmsgw_app;
 struct service;
 
+/* A figure a service reports about itself (/api/system/modules, /metrics as
+ * bmsgw_<service>_<name>): name in snake_case with its unit, a counter unless gauge. */
+#define SERVICE_COUNTERS_MAX 12
+struct service_counter {
+    const char *name; /* static text */
+    const char *help; /* static text */
+    uint64_t value;
+    bool gauge;
+};
+
 struct service_ops {
     const char *name; /* "bms", "can", "mbtcp", "http", "ws" */
     bool (*enabled)(const struct bmsgw_config *cfg);
@@ -33,6 +43,9 @@ struct service_ops {
     /* Optional: a new configuration was swapped in (SIGHUP, API). Apply what can be applied live;
      * keys marked restart-required are only logged by the caller. */
     void (*reload)(struct service *svc, const struct bmsgw_config *cfg);
+    /* Optional: fill up to max counters, return how many; called with svc->lock held while
+     * svc->priv is set (a service clears priv under that lock before freeing it). */
+    unsigned (*counters)(struct service *svc, struct service_counter *out, unsigned max);
     int watchdog_ms; /* longest allowed gap between two service_progress() calls */
 };
 
@@ -54,6 +67,8 @@ struct service_status {
     int64_t since_ms;    /* monotonic */
     int64_t progress_ms; /* monotonic ms of the last progress report */
     char last_error[160];
+    unsigned counter_count;
+    struct service_counter counters[SERVICE_COUNTERS_MAX];
 };
 
 const char *service_state_name(enum service_state s);

@@ -387,6 +387,9 @@ struct current_in {
     const char *hard_why; /* "" = no hard limit */
     bool op_block;
     const char *op_by;
+    double clamp_a; /* < 0 = none */
+    int clamp_left_s;
+    const char *clamp_by;
 };
 
 static void current_reason(const struct current_in *in, const struct view *v, double val,
@@ -428,11 +431,17 @@ static double compute_current(const struct cfg_limits *cfg, const struct current
         snprintf(why, sizeof(why), "%s", in->hard_why);
     if (why[0])
         target = 0;
+    bool clamped = !why[0] && in->clamp_a >= 0 && target > in->clamp_a;
+    if (clamped)
+        target = in->clamp_a;
     int hold_s;
     double val = smooth_current(target, *prev, zero_ms, now_ms, dt_ms, cfg, &hold_s);
     *prev = val;
     if (why[0])
         snprintf(reason, size, "%s 0 A — %s", in->name, why);
+    else if (clamped && !hold_s && val >= target - 0.05)
+        snprintf(reason, size, "%s %.1f A — clamped by %s, %d s left", in->name, floor_tenth(val),
+                 in->clamp_by && in->clamp_by[0] ? in->clamp_by : "a command", in->clamp_left_s);
     else if (hold_s)
         snprintf(reason, size, "%s 0 A — recovering, %d s hold left", in->name, hold_s);
     else
@@ -482,6 +491,9 @@ static const char *compute_currents(const struct cfg_limits *cfg, const struct v
         .hard_why = v->chg_why,
         .op_block = op_chg,
         .op_by = blocks ? blocks->charge_by : NULL,
+        .clamp_a = blocks && blocks->charge_clamped ? blocks->charge_clamp_a : -1,
+        .clamp_left_s = blocks ? blocks->charge_clamp_left_s : 0,
+        .clamp_by = blocks ? blocks->clamp_by : NULL,
     };
     struct current_in dcl = {
         .name = "DCL",
@@ -495,6 +507,9 @@ static const char *compute_currents(const struct cfg_limits *cfg, const struct v
         .hard_why = v->dis_why,
         .op_block = op_dis,
         .op_by = blocks ? blocks->discharge_by : NULL,
+        .clamp_a = blocks && blocks->discharge_clamped ? blocks->discharge_clamp_a : -1,
+        .clamp_left_s = blocks ? blocks->discharge_clamp_left_s : 0,
+        .clamp_by = blocks ? blocks->clamp_by : NULL,
     };
     out->ccl_a = compute_current(cfg, &ccl, v, &st->ccl_a, &st->ccl_zero_ms, now_ms, dt_ms,
                                  out->ccl_reason, sizeof(out->ccl_reason));
@@ -514,6 +529,8 @@ static const char *compute_currents(const struct cfg_limits *cfg, const struct v
         return "charge blocked";
     if (strstr(out->ccl_reason, "recovering"))
         return "CCL held at 0 after a block";
+    if (strstr(out->ccl_reason, "clamped"))
+        return "CCL clamped to 0 by a command";
     return "CCL ramping up from 0";
 }
 

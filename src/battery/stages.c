@@ -27,16 +27,35 @@ static void limits_stage_init(void *ctx)
     limits_init(ctx);
 }
 
+/* A clamp in force at now_ms as the controller takes it. */
+static bool clamp_in(const struct control_clamp *c, int64_t now_ms, double *limit_a, int *left_s,
+                     const char **by)
+{
+    if (!control_clamp_active(c, now_ms))
+        return false;
+    *limit_a = c->limit_a;
+    *left_s = (int)((c->until_ms - now_ms + 999) / 1000);
+    *by = c->by;
+    return true;
+}
+
 static void limits_run(void *ctx, struct bmsgw_system *sys, const struct compose_input *in)
 {
     struct limits_blocks blocks = { 0 };
     const struct control_state *cs = in->control;
 
-    if (cs)
-        blocks = (struct limits_blocks){ .charge = cs->charge_blocked,
-                                         .discharge = cs->discharge_blocked,
-                                         .charge_by = cs->charge_by,
-                                         .discharge_by = cs->discharge_by };
+    if (cs) {
+        blocks.charge = cs->charge_blocked;
+        blocks.discharge = cs->discharge_blocked;
+        blocks.charge_by = cs->charge_by;
+        blocks.discharge_by = cs->discharge_by;
+        blocks.charge_clamped =
+            clamp_in(&cs->clamp[CONTROL_CHARGE], in->now_ms, &blocks.charge_clamp_a,
+                     &blocks.charge_clamp_left_s, &blocks.clamp_by);
+        blocks.discharge_clamped =
+            clamp_in(&cs->clamp[CONTROL_DISCHARGE], in->now_ms, &blocks.discharge_clamp_a,
+                     &blocks.discharge_clamp_left_s, &blocks.clamp_by);
+    }
     limits_compute(&in->cfg->limits, &in->cfg->alarms, sys, &blocks, in->now_ms, in->stale_after_ms,
                    ctx, &sys->limits);
 }

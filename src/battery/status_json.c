@@ -206,17 +206,29 @@ static json_t *alarms_json(const struct bmsgw_alarms *al, int64_t now_ms)
     return arr;
 }
 
+/* A clamp in force: {limit_a, left_ms, by}, else null. */
+static json_t *clamp_json(const struct control_clamp *c, int64_t now_ms)
+{
+    if (!control_clamp_active(c, now_ms))
+        return json_null();
+    return json_pack("{s:o,s:I,s:s}", "limit_a", json_rounded(c->limit_a, 1), "left_ms",
+                     (json_int_t)(c->until_ms - now_ms), "by", c->by);
+}
+
 static json_t *control_json(const struct control_state *c, int64_t now_ms)
 {
     if (!c)
         return json_null();
-    return json_pack(
+    json_t *o = json_pack(
         "{s:b,s:s?,s:o,s:b,s:s?,s:o}", "charge_blocked", c->charge_blocked, "charge_blocked_by",
         c->charge_blocked ? c->charge_by : NULL, "charge_blocked_for_ms",
         c->charge_blocked ? json_age_or_null(now_ms, c->charge_since_ms) : json_null(),
         "discharge_blocked", c->discharge_blocked, "discharge_blocked_by",
         c->discharge_blocked ? c->discharge_by : NULL, "discharge_blocked_for_ms",
         c->discharge_blocked ? json_age_or_null(now_ms, c->discharge_since_ms) : json_null());
+    json_object_set_new(o, "charge_clamp", clamp_json(&c->clamp[CONTROL_CHARGE], now_ms));
+    json_object_set_new(o, "discharge_clamp", clamp_json(&c->clamp[CONTROL_DISCHARGE], now_ms));
+    return o;
 }
 
 json_t *status_link_json(const struct bmsgw_link *l, int64_t now_ms)

@@ -364,6 +364,49 @@ static const struct cfg_key ws_keys[] = {
     { 0 },
 };
 
+static const struct cfg_key mqtt_tls_keys[] = {
+    BOOL(struct cfg_mqtt_tls, enabled, 0, "Connect over TLS.", 0),
+    STR(struct cfg_mqtt_tls, ca_file, 0, "",
+        "CA certificate(s) (PEM) of the broker; empty: the system's CA certificates.", 0),
+    STR(struct cfg_mqtt_tls, cert_file, 0, "", "Client certificate (PEM), with key_file.", 0),
+    STR(struct cfg_mqtt_tls, key_file, 0, "", "Private key of cert_file (PEM).", 0),
+    BOOL(struct cfg_mqtt_tls, verify, 1,
+         "Verify the broker's certificate and host name (off only for testing).", 0),
+    { 0 },
+};
+
+static const struct cfg_key mqtt_keys[] = {
+    BOOL(struct cfg_mqtt, enabled, 0, "Publish to an MQTT broker.", R),
+    STR(struct cfg_mqtt, host, 1, "localhost", "Broker host name or address.", 0),
+    INT(struct cfg_mqtt, port, 0, 65535, 0, NULL, "Broker port; 0: 1883, or 8883 with tls.", 0),
+    STR(struct cfg_mqtt, client_id, 0, "", "MQTT client id; empty: bmsgw-<gateway_id>.", 0),
+    STR(struct cfg_mqtt, gateway_id, 0, "",
+        "This gateway's id in topics and unique ids ([a-z0-9_-]); empty: the host name.", 0),
+    STR(struct cfg_mqtt, topic_prefix, 0, "",
+        "Prefix of every topic (no + or #, no leading or trailing /); empty: bmsgw/<gateway_id>.",
+        0),
+    STR(struct cfg_mqtt, username, 0, "", "User name at the broker; empty: none.", 0),
+    STR(struct cfg_mqtt, password_file, 0, "",
+        "File holding the broker password (mode 0600; never logged or returned by the API).",
+        CFG_F_FILE_ONLY),
+    { .name = "tls",
+      .type = CFG_T_GROUP,
+      .offset = offsetof(struct cfg_mqtt, tls),
+      .sub = mqtt_tls_keys,
+      .help = "TLS to the broker." },
+    INT(struct cfg_mqtt, keepalive_s, 5, 3600, 30, "s", "MQTT keepalive.", 0),
+    INT(struct cfg_mqtt, state_interval_ms, 1000, 3600000, 5000, "ms",
+        "Shortest interval between two state messages (at once on an alarm or limit change).", 0),
+    BOOL(struct cfg_mqtt, ha_discovery, 1, "Publish Home Assistant discovery documents.", 0),
+    STR(struct cfg_mqtt, ha_prefix, 1, "homeassistant", "Home Assistant discovery prefix.", 0),
+    BOOL(struct cfg_mqtt, ha_cells, 1, "One Home Assistant sensor per cell.", 0),
+    BOOL(struct cfg_mqtt, commands, 0,
+         "Accept commands on <topic_prefix>/cmd/# (limit clamps, acknowledge alerts).", 0),
+    INT(struct cfg_mqtt, command_max_ttl_s, 1, 86400, 3600, "s",
+        "Longest lifetime a limit clamp command may ask for.", 0),
+    { 0 },
+};
+
 const struct cfg_key cfg_schema[] = {
     { .name = "state_dir",
       .type = CFG_T_STRING,
@@ -386,6 +429,7 @@ const struct cfg_key cfg_schema[] = {
       .help = "Modbus TCP server." },
     GROUP(http, http_keys, "REST API and dashboard."),
     GROUP(ws, ws_keys, "WebSocket streams."),
+    GROUP(mqtt, mqtt_keys, "MQTT publisher and Home Assistant discovery."),
     { 0 },
 };
 

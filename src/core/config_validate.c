@@ -168,6 +168,38 @@ static int check_ports_clash(const struct bmsgw_config *c, const struct cfg_orig
     return 0;
 }
 
+/* A topic level set: printable, no wildcards, no empty level at either end. */
+static int check_topic(const char *t, const char *key, const struct cfg_origins *o,
+                       struct cfg_error *err)
+{
+    size_t n = strlen(t);
+    if (strpbrk(t, "+#"))
+        return fail_at(o, err, key, "\"%s\" must not contain the wildcards + or #", t);
+    if (n && (t[0] == '/' || t[n - 1] == '/'))
+        return fail_at(o, err, key, "\"%s\" must not begin or end with /", t);
+    return 0;
+}
+
+static int check_mqtt(const struct cfg_mqtt *m, const struct cfg_origins *o, struct cfg_error *err)
+{
+    for (const char *c = m->gateway_id; *c; c++)
+        if (!(islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_' || *c == '-'))
+            return fail_at(o, err, "mqtt.gateway_id", "\"%s\" may only contain a-z, 0-9, _ and -",
+                           m->gateway_id);
+    int rc = check_topic(m->topic_prefix, "mqtt.topic_prefix", o, err);
+    if (!rc)
+        rc = check_topic(m->ha_prefix, "mqtt.ha_prefix", o, err);
+    if (rc)
+        return rc;
+    if (!m->tls.cert_file[0] != !m->tls.key_file[0])
+        return fail_at(o, err, m->tls.cert_file[0] ? "mqtt.tls.key_file" : "mqtt.tls.cert_file",
+                       "is required with mqtt.tls.%s",
+                       m->tls.cert_file[0] ? "cert_file" : "key_file");
+    if (m->password_file[0] && !m->username[0])
+        return fail_at(o, err, "mqtt.username", "is required with mqtt.password_file");
+    return 0;
+}
+
 int cfg_validate_with(const struct bmsgw_config *cfg, const struct cfg_origins *o,
                       struct cfg_error *err)
 {
@@ -182,5 +214,7 @@ int cfg_validate_with(const struct bmsgw_config *cfg, const struct cfg_origins *
         rc = check_mbtcp(&cfg->mbtcp, o, err);
     if (!rc)
         rc = check_ports_clash(cfg, o, err);
+    if (!rc)
+        rc = check_mqtt(&cfg->mqtt, o, err);
     return rc;
 }

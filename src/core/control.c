@@ -62,6 +62,23 @@ void control_get(struct control *c, struct control_state *out)
     out->ack_requests = atomic_load(&c->acks);
 }
 
+bool control_clamp_active(const struct control_clamp *c, int64_t now_ms)
+{
+    return c->set && now_ms < c->until_ms;
+}
+
+void control_set_clamp(struct control *c, enum control_dir dir, double limit_a, int64_t until_ms,
+                       const char *by)
+{
+    pthread_mutex_lock(&c->lock);
+    struct control_clamp *cl = &c->st.clamp[dir == CONTROL_CHARGE ? 0 : 1];
+    cl->set = true;
+    cl->limit_a = limit_a < 0 ? 0 : limit_a;
+    cl->until_ms = until_ms;
+    snprintf(cl->by, sizeof(cl->by), "%s", by ? by : "");
+    pthread_mutex_unlock(&c->lock);
+}
+
 void control_request_ack_all(struct control *c)
 {
     atomic_fetch_add(&c->acks, 1);

@@ -84,6 +84,9 @@ void service_get_status(struct service *svc, struct service_status *out)
     out->state = svc->state;
     out->since_ms = svc->since_ms;
     memcpy(out->last_error, svc->last_error, sizeof(out->last_error));
+    out->counter_count = 0;
+    if (svc->ops->counters && svc->priv)
+        out->counter_count = svc->ops->counters(svc, out->counters, SERVICE_COUNTERS_MAX);
     pthread_mutex_unlock(&svc->lock);
     out->progress_ms = atomic_load(&svc->progress_ms);
 }

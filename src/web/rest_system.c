@@ -172,6 +172,16 @@ void rest_h_tasks(struct rest_api *api, const struct rest_request *rq, json_t *b
         rest_ok(rs, tasks);
 }
 
+/* A service's own figures, {name: value}. */
+static json_t *counters_json(const struct service_status *st)
+{
+    json_t *o = json_object();
+    for (unsigned k = 0; k < st->counter_count; k++)
+        json_object_set_new(o, st->counters[k].name,
+                            json_integer((json_int_t)st->counters[k].value));
+    return o;
+}
+
 void rest_h_modules(struct rest_api *api, const struct rest_request *rq, json_t *body,
                     struct rest_response *rs)
 {
@@ -191,6 +201,9 @@ void rest_h_modules(struct rest_api *api, const struct rest_request *rq, json_t 
                            "last_error", st.last_error[0] ? st.last_error : NULL, "since_ms",
                            (json_int_t)since_real, "for_ms", (json_int_t)(now - st.since_ms),
                            "progress_age_ms", json_age_or_null(now, st.progress_ms)));
+        if (st.counter_count)
+            json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "counters",
+                                counters_json(&st));
     }
     free(cfg);
     rest_ok(rs, arr);

@@ -113,6 +113,20 @@ static void prom_label(FILE *f, const char *v)
     }
 }
 
+static void prom_value(FILE *f, double v);
+
+/* A service's own figures as bmsgw_<service>_<name>. */
+static void prom_service_counters(FILE *f, const struct service_status *st)
+{
+    for (unsigned k = 0; k < st->counter_count; k++) {
+        const struct service_counter *c = &st->counters[k];
+        char name[96];
+        snprintf(name, sizeof(name), "bmsgw_%s_%s", st->name, c->name);
+        prom_head(f, name, c->gauge ? "gauge" : "counter", c->help);
+        fprintf(f, "%s %llu\n", name, (unsigned long long)c->value);
+    }
+}
+
 static void prom_value(FILE *f, double v)
 {
     if (isfinite(v))
@@ -371,6 +385,15 @@ static void prom_process(FILE *f, const struct web_metrics *m)
                 service_state_name(m->services[i].state),
                 m->services[i].state == SERVICE_RUNNING ||
                     m->services[i].state == SERVICE_DEGRADED);
+    prom_head(f, "bmsgw_service_degraded", "gauge", "1 while a service is degraded, with why.");
+    for (unsigned i = 0; i < m->service_count; i++) {
+        const struct service_status *st = &m->services[i];
+        fprintf(f, "bmsgw_service_degraded{service=\"%s\",reason=\"", st->name);
+        prom_label(f, st->state == SERVICE_DEGRADED ? st->last_error : "");
+        fprintf(f, "\"} %d\n", st->state == SERVICE_DEGRADED);
+    }
+    for (unsigned i = 0; i < m->service_count; i++)
+        prom_service_counters(f, &m->services[i]);
 }
 
 char *web_metrics_prometheus(const struct web_metrics *m, const struct bmsgw_system *sys,

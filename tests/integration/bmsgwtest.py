@@ -93,11 +93,12 @@ def http_get_json(port, path, timeout=10):
 # ---- the configuration ----------------------------------------------------------------------
 
 def config(folder, ports=None, port_keys="", bms="", can=None, http=None, ws=None,
-           modbus_tcp=None, log_level=None, extra=""):
+           modbus_tcp=None, log_level=None, extra="", mqtt=None):
     """A whole bmsgw.conf for a test in folder: state_dir folder/state (made here); bms.ports
     from ports, [(name, device)] (default: one string "house" on a device that does not exist),
-    port_keys added to each port and bms to the bms group; can, http, ws and modbus_tcp are the
-    keys inside that group, or None for `{ enabled = false; }`; extra: whole other groups."""
+    port_keys added to each port and bms to the bms group; can, http, ws, modbus_tcp and mqtt
+    are the keys inside that group, or None for `{ enabled = false; }` (mqtt: left out, it is off
+    by default); extra: whole other groups."""
     state = os.path.join(folder, "state")
     os.makedirs(state, exist_ok=True)
     if ports is None:
@@ -109,6 +110,8 @@ def config(folder, ports=None, port_keys="", bms="", can=None, http=None, ws=Non
     text += f"bms = {{ {bms} ports = ( {port_text} ); }};\n"
     for group, keys in (("can", can), ("http", http), ("ws", ws), ("modbus_tcp", modbus_tcp)):
         text += f"{group} = {{ {'enabled = false;' if keys is None else keys} }};\n"
+    if mqtt is not None:
+        text += f"mqtt = {{ {mqtt} }};\n"
     return text + extra
 
 
@@ -453,3 +456,61 @@ class PtyPair(Child):
                           f"pty,raw,echo=0,link={self.b}"], folder, name)
         wait_until("socat's PTY pair", lambda: os.path.exists(self.a) and os.path.exists(self.b),
                    GIVE_UP)
+
+
+def make_test_ca(folder, name="ca"):
+    """A CA and a server certificate for 127.0.0.1/localhost signed by it, made with openssl in
+    folder: {"ca": path, "cert": path, "key": path}."""
+    p = {k: os.path.join(folder, f"{name}-{k}.pem") for k in ("ca", "ca-key", "cert", "key")}
+    csr, ext = os.path.join(folder, f"{name}.csr"), os.path.join(folder, f"{name}.ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    run = lambda *a: subprocess.run(["openssl", *a], check=True, capture_output=True)  # noqa
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+        f"/CN=bmsgw test {name}", "-keyout", p["ca-key"], "-out", p["ca"])
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", p["key"],
+        "-out", csr)
+    run("x509", "-req", "-in", csr, "-CA", p["ca"], "-CAkey", p["ca-key"], "-CAcreateserial",
+        "-days", "2", "-extfile", ext, "-out", p["cert"])
+    return {"ca": p["ca"], "cert": p["cert"], "key": p["key"]}
+
+
+class Mosquitto(Child):
+    """Debian's mosquitto on 127.0.0.1:port (free when None) from a config generated in folder:
+    no anonymous clients, users {name: password} in a mosquitto_passwd file, acl the text of
+    its ACL file, and with tls (make_test_ca()) a TLS listener on tls_port; up once its ports
+    accept.
+    A broker started again on the same ports is the same broker restarted (no persistence)."""
+
+    def __init__(self, folder, users, acl, port=None, tls=None, tls_port=None, name="mosquitto"):
+        self.port = port or free_port()
+        self.tls_port = (tls_port or free_port()) if tls else None
+        passwd = os.path.join(folder, name + ".passwd")
+        acl_path = os.path.join(folder, name + ".acl")
+        conf = os.path.join(folder, name + ".conf")
+        open(passwd, "w").close()
+        for user, password in users.items():
+            subprocess.run(["mosquitto_passwd", "-b", passwd, user, password], check=True)
+        with open(acl_path, "w") as f:
+            f.write(acl)
+        lines = ["per_listener_settings false", "allow_anonymous false",
+                 f"password_file {passwd}", f"acl_file {acl_path}", "persistence false",
+                 "log_dest stderr", "log_type error", "log_type warning", "log_type notice",
+                 "connection_messages true"]
+        if os.geteuid() == 0:
+            lines.append("user root")  # the generated files are root's; stay who we are
+        lines.append(f"listener {self.port} 127.0.0.1")
+        if tls:
+            lines += [f"listener {self.tls_port} 127.0.0.1", f"cafile {tls['ca']}",
+                      f"certfile {tls['cert']}", f"keyfile {tls['key']}"]
+        with open(conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        broker = os.environ.get("BMSGW_MOSQUITTO", "/usr/sbin/mosquitto")
+        super().__init__([broker, "-c", conf], folder, name)
+        try:
+            wait_port(self.port, GIVE_UP, self.proc)
+            if tls:
+                wait_port(self.tls_port, GIVE_UP, self.proc)
+        except AssertionError:
+            self.close()
+            raise

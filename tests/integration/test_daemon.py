@@ -77,7 +77,8 @@ class CheckConfig(unittest.TestCase):
             "too-many-cells.conf": ":3: bms.ports[0].cells:",
             "unknown-can-protocol.conf": ":3: can.protocol: must be one of victron",
             "bad-enum.conf": ":3: can.on_stale: must be one of silence, block",
-            "unknown-group.conf": ":2: mqtt: unknown key",
+            "unknown-group.conf": ":2: influxdb: unknown key",
+            "mqtt-gateway-id.conf": ":3: mqtt.gateway_id: \"Boat 7\" may only contain",
         }
         self.assertEqual(sorted(expect), sorted(os.listdir(FIXTURES)))
         for name, needle in expect.items():

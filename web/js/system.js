@@ -28,6 +28,18 @@ function figures(rt, bus) {
   return table(['', ''], rows.map(([k, v]) => el('tr', {}, [el('th', { text: k }), el('td', { text: v })])));
 }
 
+// The figures a service reports about itself (MQTT: connection, messages, commands).
+function serviceFigures(mods) {
+  const withCounters = mods.filter((m) => m.counters);
+  if (!withCounters.length) return [];
+  const label = (k) => k.replace(/_total$/, '').replaceAll('_', ' ');
+  return [el('h2', { text: 'Service figures' }),
+    el('div', { class: 'card' }, table(['Service', 'Figures'], withCounters.map((m) => el('tr', {}, [
+      el('th', { text: m.name }),
+      el('td', { class: 'service-figures', text: Object.entries(m.counters).map(([k, v]) => `${label(k)} ${v}`).join(' · ') }),
+    ]))))];
+}
+
 async function load() {
   try {
     const [mods, tasks, rt, bus] = await Promise.all([api('GET', '/api/system/modules'), api('GET', '/api/system/tasks'),
@@ -39,6 +51,7 @@ async function load() {
           el('td', {}, el('span', { class: `pill ${m.state === 'running' ? 'ok' : m.state === 'disabled' ? 'muted' : 'bad'}`, text: m.state })),
           el('td', { class: 'hide-narrow', text: duration(Math.round(m.for_ms / 1000)) }),
           el('td', { text: m.last_error || '' })])))),
+      ...serviceFigures(mods),
       el('h2', { text: 'Runtime' }),
       el('div', { class: 'card' }, figures(rt, bus)),
       el('h2', { text: 'TinyBMS polling' }),

@@ -228,6 +228,45 @@ static void test_operator_block_lowers_cvl(void **state)
     free(s);
 }
 
+/* A clamp lowers a limit at once and never raises it; CCL clamped to 0 holds CVL at the pack
+ * voltage; once the clamp is gone the limit ramps back up. */
+static void test_clamp_only_lowers(void **state)
+{
+    (void)state;
+    struct bmsgw_system *s = sysgen_new(1, 16, 2, 3300, 250, 0);
+    struct limits_state st;
+    struct bmsgw_limits out;
+    struct limits_blocks b = { .charge_clamped = true,
+                               .charge_clamp_a = 20.0,
+                               .charge_clamp_left_s = 30,
+                               .clamp_by = "mqtt" };
+    limits_init(&st);
+    run(s, &st, 0, 60000, NULL, &out);
+    assert_true(near(out.ccl_a, 50.0));
+    step(s, &st, 60000, &b, &out);
+    assert_true(near(out.ccl_a, 20.0));
+    assert_string_equal(out.ccl_reason, "CCL 20.0 A — clamped by mqtt, 30 s left");
+    assert_true(near(out.dcl_a, 100.0)); /* the other limit is untouched */
+    b.charge_clamp_a = 80.0;             /* above the controller's limit: no effect */
+    step(s, &st, 61000, &b, &out);
+    assert_true(out.ccl_a <= 50.0 + 1e-6); /* ramping back from 20 A, never above 50 A */
+    assert_null(strstr(out.ccl_reason, "clamped"));
+    b.charge_clamp_a = 0.0;
+    step(s, &st, 70000, &b, &out);
+    assert_true(near(out.ccl_a, 0.0));
+    assert_true(near(out.cvl_v, 52.8)); /* stop charging: CVL at the pack voltage too */
+    run(s, &st, 71000, 80000, &b, &out);
+    step(s, &st, 80000, NULL, &out); /* expired: held at 0, then ramped, never a jump */
+    assert_true(out.ccl_a < 50.0);
+    run(s, &st, 81000, 200000, NULL, &out);
+    assert_true(near(out.ccl_a, 50.0));
+    b = (struct limits_blocks){ .discharge_clamped = true, .discharge_clamp_a = 10.0 };
+    step(s, &st, 200000, &b, &out);
+    assert_true(near(out.dcl_a, 10.0));
+    assert_string_equal(out.dcl_reason, "DCL 10.0 A — clamped by a command, 0 s left");
+    free(s);
+}
+
 static void test_cvl_bounds(void **state)
 {
     (void)state;
@@ -421,6 +460,7 @@ int main(void)
         cmocka_unit_test_setup(test_operator_block_lowers_cvl, setup),
         cmocka_unit_test_setup(test_cvl_bounds, setup),
         cmocka_unit_test_setup(test_multi_string, setup),
+        cmocka_unit_test_setup(test_clamp_only_lowers, setup),
         cmocka_unit_test_setup(test_stale_is_invalid_then_holds, setup),
         cmocka_unit_test_setup(test_scenario_whole_charge, setup),
     };

@@ -163,7 +163,9 @@ static const struct fixture_case fixtures[] = {
     { "bad-enum.conf", 3, "can.on_stale", "must be one of silence, block (got \"ignore\")" },
     { "unknown-can-protocol.conf", 3, "can.protocol",
       "must be one of victron (got \"pylontech\")" },
-    { "unknown-group.conf", 2, "mqtt", "unknown key; allowed at top level: state_dir, log, bms" },
+    { "unknown-group.conf", 2, "influxdb",
+      "unknown key; allowed at top level: state_dir, log, bms" },
+    { "mqtt-gateway-id.conf", 3, "mqtt.gateway_id", "may only contain a-z, 0-9, _ and -" },
 };
 
 /* spec/victron-can.md "What the GX does with the names" */

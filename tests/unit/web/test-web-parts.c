@@ -139,8 +139,15 @@ static void test_prometheus_text(void **state)
 {
     (void)state;
     struct bmsgw_system *sys = calloc(1, sizeof(*sys));
-    struct web_metrics m = { .uptime_ms = 61500, .service_count = 1 };
+    struct web_metrics m = { .uptime_ms = 61500, .service_count = 2 };
     m.services[0] = (struct service_status){ .name = "http", .state = SERVICE_RUNNING };
+    m.services[1] = (struct service_status){ .name = "mqtt",
+                                             .state = SERVICE_DEGRADED,
+                                             .last_error = "broker \"b\": refused",
+                                             .counter_count = 1 };
+    m.services[1].counters[0] = (struct service_counter){ .name = "connects_total",
+                                                          .help = "Connections made.",
+                                                          .value = 3 };
     sys->string_count = 1;
     strcpy(sys->strings[0].name, "bo\"at\\1");
     sys->strings[0].online = true;
@@ -160,6 +167,11 @@ static void test_prometheus_text(void **state)
     assert_non_null(strstr(t, "bmsgw_bms_requests_total{string=\"1\",name=\"bo\\\"at\\\\1\"} 7\n"));
     assert_non_null(strstr(t, "bmsgw_data_stale 0\n"));
     assert_non_null(strstr(t, "bmsgw_service_running{service=\"http\",state=\"running\"} 1\n"));
+    assert_non_null(strstr(t, "bmsgw_service_degraded{service=\"http\",reason=\"\"} 0\n"));
+    assert_non_null(strstr(
+        t, "bmsgw_service_degraded{service=\"mqtt\",reason=\"broker \\\"b\\\": refused\"} 1\n"));
+    assert_non_null(
+        strstr(t, "# TYPE bmsgw_mqtt_connects_total counter\nbmsgw_mqtt_connects_total 3\n"));
     assert_null(strstr(t, "bmsgw_charge_voltage_limit_volts")); /* limits not valid */
     /* every non-comment line is "name[{labels}] value" */
     for (char *line = strtok(t, "\n"); line; line = strtok(NULL, "\n"))
