@@ -129,7 +129,8 @@ static void on_message(struct mosquitto *mosq, void *ctx, const struct mosquitto
         free(e->payload);
         return;
     }
-    memcpy(e->payload, msg->payload, (size_t)len);
+    if (len > 0) /* an empty message (a retained topic being cleared) has no payload */
+        memcpy(e->payload, msg->payload, (size_t)len);
     e->payload[len] = '\0';
     e->len = len;
     e->retained = msg->retain;
