@@ -43,6 +43,10 @@ int mqtt_port(const struct cfg_mqtt *cfg);
 /* "P/<suffix>" into buf. */
 void mqtt_topic(const struct mqtt_ids *ids, const char *suffix, char *buf, size_t size);
 
+/* The <n> of a retained per-string topic of ours (P/string/<n>/state or /availability), or 0
+ * when topic is not one. */
+unsigned mqtt_string_topic_no(const struct mqtt_ids *ids, const char *topic);
+
 /* ---- documents (pure) ----------------------------------------------------------------------- */
 
 /* P/string/<n>/state: the string's object of the status document (index i, 0-based) with its

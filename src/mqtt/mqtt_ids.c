@@ -49,6 +49,20 @@ void mqtt_topic(const struct mqtt_ids *ids, const char *suffix, char *buf, size_
     snprintf(buf, size, "%s/%s", ids->prefix, suffix);
 }
 
+unsigned mqtt_string_topic_no(const struct mqtt_ids *ids, const char *topic)
+{
+    size_t n = strlen(ids->prefix);
+    if (strncmp(topic, ids->prefix, n) != 0 || strncmp(topic + n, "/string/", 8) != 0)
+        return 0;
+    const char *digits = topic + n + 8, *p = digits;
+    unsigned no = 0;
+    for (; *p >= '0' && *p <= '9' && no < 100000; p++)
+        no = no * 10 + (unsigned)(*p - '0');
+    if (p == digits || *digits == '0')
+        return 0; /* no digits, or a leading zero: not a topic we publish */
+    return strcmp(p, "/state") == 0 || strcmp(p, "/availability") == 0 ? no : 0;
+}
+
 /* A system limit divided over the fresh strings, or null. */
 static json_t *share(json_t *limits, const char *key, json_int_t fresh, bool stale)
 {

@@ -95,6 +95,11 @@ static void subscribe(struct mqtt_svc *m)
         snprintf(topic, sizeof(topic), "%s/+/%s/+/config", m->ids.ha_prefix, m->ids.gateway_id);
         mosquitto_subscribe(m->mosq, NULL, topic, 1);
     }
+    /* our retained string topics come back: those of strings no longer configured are cleared */
+    mqtt_topic(&m->ids, "string/+/state", topic, sizeof(topic));
+    mosquitto_subscribe(m->mosq, NULL, topic, 1);
+    mqtt_topic(&m->ids, "string/+/availability", topic, sizeof(topic));
+    mosquitto_subscribe(m->mosq, NULL, topic, 1);
     if (m->cfg->mqtt.commands) {
         mqtt_topic(&m->ids, "cmd/+", topic, sizeof(topic));
         mosquitto_subscribe(m->mosq, NULL, topic, 1);
@@ -164,7 +169,13 @@ void mqtt_on_message(struct mqtt_svc *m, const char *topic, const void *payload,
     char ha_status[MQTT_TOPIC_MAX];
     snprintf(ha_status, sizeof(ha_status), "%s/status", m->ids.ha_prefix);
     const char *cmd = command_name(m, topic);
-    if (cmd && m->cfg->mqtt.commands && !retained && strcmp(cmd, "result") != 0)
+    unsigned string_no = mqtt_string_topic_no(&m->ids, topic);
+    if (string_no) {
+        if (retained && len > 0 && string_no > (unsigned)m->cfg->bms.port_count) {
+            log_info("mqtt: clearing %s (string %u is no longer configured)", topic, string_no);
+            mqtt_pub(m, topic, "", 1, true);
+        }
+    } else if (cmd && m->cfg->mqtt.commands && !retained && strcmp(cmd, "result") != 0)
         mqtt_command(m, cmd, payload, len);
     else if (m->cfg->mqtt.ha_discovery && strcmp(topic, ha_status) == 0) {
         /* Home Assistant (re)started; a retained birth message is answered by the announcement

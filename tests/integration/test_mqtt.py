@@ -4,11 +4,12 @@
 file, an ACL and a TLS listener with a test CA made by openssl), watched with python3-paho-mqtt:
 every topic with its retain flag and QoS, the state at once on an alarm, a stale string
 unavailable within stale_after_ms + 1 s (the daemon's own measure), the last will after kill -9,
-reconnecting after a broker restart, Home Assistant discovery checked against the rules with
-every value_template rendered by Jinja2 against a real state message, three gateways on one
-broker without a shared unique_id, obsolete entities removed at start, commands clamping,
-expiring and refused (by the ACL, malformed, out of range, a raise, a TTL too long), a wrong
-password, a loose password file and a wrong CA reported as degraded with the reason.
+reconnecting after a broker restart, alert events kept while the broker is away, Home Assistant
+discovery checked against the rules with every value_template rendered by Jinja2 against a real
+state message, three gateways on one broker without a shared unique_id, obsolete entities and
+string topics removed at start, commands clamping, expiring and refused (by the ACL, malformed,
+out of range, a raise, a TTL too long), a wrong password, a loose password file and a wrong CA
+reported as degraded with the reason.
 
 Waits are give-up limits (GIVE_UP), never what is measured.
 
@@ -270,6 +271,40 @@ class Topics(Broker):
         self.assertEqual(m[1:3], ("offline", True))
 
 
+    def test_alert_events_kept_while_disconnected(self):
+        g = self.gateway("gw1", mqtt_extra="ha_discovery = false;")
+        w = self.watcher([g.prefix + "/status"])
+        w.wait("online", lambda m: m[1] == "online")
+        port, tls_port = self.broker.port, self.broker.tls_port
+        w.close()
+        self.broker.stop()
+        wait_until("mqtt degraded", lambda: g.module()["state"] == "degraded", GIVE_UP)
+        # an alarm while the broker is away: the alert engine raises it, the event is kept
+        g.sim.ctl.ok("set cell 3 3700")
+        wait_until("the alert raised", lambda: any(
+            a["type"] == "high_voltage"
+            for a in bmsgwtest.http_get_json(g.http, "/api/alerts/active")), GIVE_UP)
+        # the broker comes back refusing gw1 until a watcher listens, so none of it is missed
+        users = dict(USERS, gw1="not-the-password")
+        type(self).broker = Mosquitto(self.dir, users, ACL, port=port, tls=self.ca,
+                                      tls_port=tls_port)
+        w = self.watcher([g.prefix + "/event", g.prefix + "/status"])
+        passwd = os.path.join(self.dir, "mosquitto.passwd")
+        bmsgwtest.subprocess.run(["mosquitto_passwd", "-b", passwd, "gw1", USERS["gw1"]],
+                                 check=True)
+        self.broker.proc.send_signal(bmsgwtest.signal.SIGHUP)  # mosquitto reloads its users
+        ev = w.wait("the alert event kept while disconnected",
+                    lambda m: json.loads(m[1])["alert"]["type"] == "high_voltage",
+                    topic=g.prefix + "/event")
+        self.assertEqual(json.loads(ev[1])["type"], "raised")
+        self.assertFalse(ev[2])
+        wait_until("mqtt running", lambda: g.module()["state"] == "running", GIVE_UP)
+        self.assertEqual(g.module()["counters"]["events_dropped_total"], 0)
+        late = self.watcher([g.prefix + "/#"])
+        alerts = late.wait("the retained active alerts", lambda m: True, topic=g.prefix + "/alerts")
+        self.assertTrue(any(a["type"] == "high_voltage" for a in json.loads(alerts[1])))
+        self.clear_retained(late, g.prefix)
+
 class Reload(Broker):
     def test_reload_moves_the_prefix(self):
         g = self.gateway("gw2", mqtt_extra="ha_discovery = false;")
@@ -364,6 +399,11 @@ class Discovery(Broker):
         # an entity of a string this gateway no longer has, retained from an earlier life
         old = "homeassistant/sensor/gw3/s4_soc/config"
         w.publish(old, json.dumps({"unique_id": "bmsgw_gw3_s4_soc"}), retain=True)
+        # and that string's retained state and availability
+        ws = self.watcher(["bmsgw/gw3/string/#"])
+        gone = ("bmsgw/gw3/string/4/state", "bmsgw/gw3/string/4/availability")
+        ws.publish(gone[0], json.dumps({"soc_pct": 50}), retain=True)
+        ws.publish(gone[1], "online", retain=True)
         gws = {gw: self.gateway(gw) for gw in ("gw1", "gw2", "gw3")}
         docs = {gw: self.announced(w, g, gw, skip=(old,)) for gw, g in gws.items()}
         ids = [d["unique_id"] for per in docs.values() for d in per.values()]
@@ -373,6 +413,12 @@ class Discovery(Broker):
         late = self.watcher([old])
         late.publish("bmsgw/probe", "x")
         self.assertEqual(late.all(old), [])  # nothing retained any more
+        for topic in gone:
+            wait_until(f"{topic} cleared", lambda: ws.all(topic)[-1][1] == "", GIVE_UP)
+        late = self.watcher(list(gone) + ["bmsgw/gw3/string/1/state"])
+        late.wait("string 1 still retained", lambda m: m[1] != "",
+                  topic="bmsgw/gw3/string/1/state")
+        self.assertEqual([m for m in late.all() if m[0] in gone], [])
         for c in self.closers[:]:
             if isinstance(c, Gateway):
                 c.close()

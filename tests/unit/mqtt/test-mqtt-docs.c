@@ -40,6 +40,25 @@ static void test_ids_defaults(void **state)
     assert_int_equal(mqtt_port(&cfg.mqtt), 1234);
 }
 
+static void test_string_topic_no(void **state)
+{
+    (void)state;
+    struct bmsgw_config cfg;
+    struct mqtt_ids ids;
+    config_defaults(&cfg);
+    strcpy(cfg.mqtt.topic_prefix, "fleet/two");
+    mqtt_ids_resolve(&cfg.mqtt, "gw", &ids);
+    assert_int_equal(mqtt_string_topic_no(&ids, "fleet/two/string/1/state"), 1);
+    assert_int_equal(mqtt_string_topic_no(&ids, "fleet/two/string/12/availability"), 12);
+    assert_int_equal(mqtt_string_topic_no(&ids, "fleet/two/string/3/cells"), 0);
+    assert_int_equal(mqtt_string_topic_no(&ids, "fleet/two/string//state"), 0);
+    assert_int_equal(mqtt_string_topic_no(&ids, "fleet/two/string/01/state"), 0);
+    assert_int_equal(mqtt_string_topic_no(&ids, "fleet/two/string/0/state"), 0);
+    assert_int_equal(mqtt_string_topic_no(&ids, "fleet/other/string/1/state"), 0);
+    assert_int_equal(mqtt_string_topic_no(&ids, "fleet/two/state"), 0);
+    assert_int_equal(mqtt_string_topic_no(&ids, "fleet/two/string/1/state/x"), 0);
+}
+
 static void test_state_pacing(void **state)
 {
     (void)state;
@@ -192,9 +211,10 @@ static void test_expire_after(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ids_defaults),        cmocka_unit_test(test_state_pacing),
-        cmocka_unit_test(test_state_key),           cmocka_unit_test(test_string_state_share),
-        cmocka_unit_test(test_discovery_documents), cmocka_unit_test(test_expire_after),
+        cmocka_unit_test(test_ids_defaults),       cmocka_unit_test(test_string_topic_no),
+        cmocka_unit_test(test_state_pacing),       cmocka_unit_test(test_state_key),
+        cmocka_unit_test(test_string_state_share), cmocka_unit_test(test_discovery_documents),
+        cmocka_unit_test(test_expire_after),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
