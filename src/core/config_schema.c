@@ -151,7 +151,7 @@ static const struct cfg_key bms_keys[] = {
 static const char *can_protocol_names[CAN_PROTOCOLS_MAX + 1];
 #define CAN_FIXED_KEYS_MAX 24
 static struct cfg_key can_keys[CAN_FIXED_KEYS_MAX + CFG_CAN_PERIODS_MAX + 1] = {
-    BOOL(struct cfg_can, enabled, 1, "Publish the Victron CAN-bus BMS frames.", R),
+    BOOL(struct cfg_can, enabled, 1, "Publish the frames of the CAN protocol (can.protocol).", R),
     ENUM(struct cfg_can, protocol, can_protocol_names, 0,
          "CAN protocol spoken on the interface: victron (Victron CAN-bus BMS, the only one so "
          "far).",
@@ -172,19 +172,21 @@ static struct cfg_key can_keys[CAN_FIXED_KEYS_MAX + CFG_CAN_PERIODS_MAX + 1] = {
     INT(struct cfg_can, restart_max_ms, 1000, 600000, 30000, "ms",
         "Longest delay between bus-off restarts.", 0),
     STR(struct cfg_can, manufacturer, 1, "TinyBMS",
-        "Manufacturer name in frame 0x35E (ASCII, 8 characters at most; never PYLON, BYD, "
-        "PELIO or the word LG: the GX would apply that product's quirks).",
+        "Manufacturer name the CAN protocol sends to the inverter (ASCII, 8 characters at most; "
+        "the protocol may refuse names the inverter would misread: for victron never PYLON, BYD, "
+        "PELIO or the word LG, the GX would apply that product's quirks).",
         CFG_F_ASCII),
     STR(struct cfg_can, battery_name, 1, "TinyBMS LFP",
-        "Battery name in frames 0x370/0x371 (ASCII, 16 characters at most).", CFG_F_ASCII),
+        "Battery name the CAN protocol sends (ASCII, 16 characters at most).", CFG_F_ASCII),
     STR(struct cfg_can, battery_family, 0, "LFP",
-        "Battery family in frame 0x382 (ASCII, 8 characters at most; the same names refused as "
-        "in manufacturer).",
+        "Battery family the CAN protocol sends (ASCII, 8 characters at most; the same names "
+        "refused as in manufacturer).",
         CFG_F_ASCII),
     STR(struct cfg_can, serial, 0, "",
-        "Serial number in frames 0x380/0x381 (ASCII, 16 characters at most).", CFG_F_ASCII),
-    INT(struct cfg_can, model_id, 0, 65535, 0, NULL, "Model id in frame 0x35F.", 0),
-    INT(struct cfg_can, hardware_version, 0, 65535, 0, NULL, "Hardware version in frame 0x35F.", 0),
+        "Serial number the CAN protocol sends (ASCII, 16 characters at most).", CFG_F_ASCII),
+    INT(struct cfg_can, model_id, 0, 65535, 0, NULL, "Model id the CAN protocol sends.", 0),
+    INT(struct cfg_can, hardware_version, 0, 65535, 0, NULL,
+        "Hardware version the CAN protocol sends.", 0),
 };
 
 #define L struct cfg_limits
@@ -419,9 +421,9 @@ const struct cfg_key cfg_schema[] = {
       .flags = R | CFG_F_FILE_ONLY },
     GROUP(log, log_keys, "Logging."),
     GROUP(bms, bms_keys, "TinyBMS pollers (Modbus RTU, 115200 8N1, slave 0xAA)."),
-    GROUP(can, can_keys, "Victron CAN-bus BMS frames on SocketCAN."),
+    GROUP(can, can_keys, "The CAN-bus BMS protocol to the inverter on SocketCAN (can.protocol)."),
     GROUP(limits, limits_keys, "Charge-limit controller (CVL/CCL/DCL/DVL)."),
-    GROUP(alarms, alarms_keys, "Alarm and warning thresholds (CAN 0x35A, alerts, maps)."),
+    GROUP(alarms, alarms_keys, "Alarm and warning thresholds (CAN alarm bits, alerts, maps)."),
     { .name = "modbus_tcp",
       .type = CFG_T_GROUP,
       .offset = offsetof(struct bmsgw_config, mbtcp),

@@ -139,6 +139,7 @@ static json_t *can_status_json(const struct bmsgw_can_health *c, const struct bm
     json_t *o = json_object();
     json_object_set_new(o, "service", json_string(service_state_name(svc->state)));
     json_object_set_new(o, "service_error", json_string(svc->last_error));
+    json_object_set_new(o, "protocol", json_string(can_proto_of(&cfg->can)->name));
     json_object_set_new(o, "interface",
                         json_string(c->interface[0] ? c->interface : cfg->can.interface));
     json_object_set_new(o, "state", json_string(bmsgw_can_bus_state_name(c->bus_state)));

@@ -11,6 +11,7 @@
 #include "bmsgw/app.h"
 #include "bmsgw/auth.h"
 #include "bmsgw/clock.h"
+#include "bmsgw/can_proto.h"
 #include "bmsgw/config_store.h"
 #include "bmsgw/control.h"
 #include "bmsgw/log.h"
@@ -104,6 +105,7 @@ static void refresh_config(struct ws_state *s)
     s->cfg_gen = config_store_get(store, cfg);
     s->min_interval_ms = cfg->ws.telemetry_min_interval_ms;
     s->stale_after_ms = cfg->bms.stale_after_ms;
+    s->can_proto = can_proto_of(&cfg->can);
     s->read_requires_token = cfg->http.read_requires_token;
     publisher_set_interval(s->pub, s->min_interval_ms);
     free(cfg);
@@ -219,7 +221,7 @@ static void stream_channel(struct ws_state *s, enum ws_channel ch)
     struct bus_msg b;
     int64_t now = clock_mono_ms();
     while (s->subs[ch] && bus_pop(s->subs[ch], &b)) {
-        json_t *j = ws_stream_json(&b);
+        json_t *j = ws_stream_json(&b, s->can_proto);
         struct ws_msg *m = ws_msg_from_json(j);
         json_decref(j);
         if (!m)

@@ -13,6 +13,8 @@
 #include "bmsgw/ws.h"
 #include "bmsgw/ws_queue.h"
 
+struct can_proto;
+
 #define WS_STUCK_MS 2000 /* a client whose queue stays full this long is closed */
 /* The kernel's send buffer of a client socket, fixed (the kernel doubles it): without this,
  * autotuning lets a client that does not read hold up to net.ipv4.tcp_wmem's maximum (4 MiB)
@@ -60,6 +62,7 @@ struct ws_state {
     int queue_len;
     int min_interval_ms;
     int stale_after_ms;
+    const struct can_proto *can_proto; /* the configured one: names and decodes /ws/can */
     bool read_requires_token;
     char token[128];
     uint64_t cfg_gen;

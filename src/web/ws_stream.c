@@ -27,20 +27,19 @@ static const char *dir_name(uint8_t dir)
     return dir == BUS_DIR_TX ? "tx" : dir == BUS_DIR_RX ? "rx" : "none";
 }
 
-/* Named and decoded by the protocol built in first (the default of can.protocol). */
-static json_t *can_json(const struct bus_msg *b)
+/* Named and decoded by the configured protocol p (raw only without one). */
+static json_t *can_json(const struct bus_msg *b, const struct can_proto *p)
 {
-    const struct can_proto *p = can_protocols[0];
-    const struct can_proto_frame *f = can_proto_frame_by_id(p, b->can_id);
+    const struct can_proto_frame *f = p ? can_proto_frame_by_id(p, b->can_id) : NULL;
     char id[12];
     snprintf(id, sizeof(id), "0x%03X", (unsigned)b->can_id);
-    json_t *dec = can_proto_decode_json(p, b->can_id, b->data, b->len);
+    json_t *dec = p ? can_proto_decode_json(p, b->can_id, b->data, b->len) : NULL;
     return json_pack("{s:s,s:s,s:i,s:o,s:s?,s:o,s:I}", "dir", dir_name(b->dir), "id", id, "dlc",
                      (int)b->len, "hex", hex_json(b->data, b->len), "name", f ? f->name : NULL,
                      "decoded", dec ? dec : json_null(), "t_ms", (json_int_t)b->t_ms);
 }
 
-json_t *ws_stream_json(const struct bus_msg *b)
+json_t *ws_stream_json(const struct bus_msg *b, const struct can_proto *can)
 {
     json_t *j = NULL;
     switch (b->topic) {
@@ -64,7 +63,7 @@ json_t *ws_stream_json(const struct bus_msg *b)
                          b->source >= 0 ? json_integer(b->source + 1) : json_null(), "t_ms",
                          (json_int_t)b->t_ms, "hex", hex_json(b->data, b->len));
     case BUS_CAN:
-        return can_json(b);
+        return can_json(b, can);
     default:
         return NULL;
     }

@@ -17,6 +17,7 @@
 #include "bmsgw/bus.h"
 #include "bmsgw/cmdq.h"
 #include "bmsgw/config_store.h"
+#include "bmsgw/can_proto.h"
 #include "bmsgw/control.h"
 #include "bmsgw/persist.h"
 #include "bmsgw/rest.h"
@@ -374,6 +375,38 @@ static void test_read_endpoints(void **state)
     rest_response_clear(&rs);
 }
 
+static bool can_enabled(const struct bmsgw_config *cfg)
+{
+    (void)cfg;
+    return true;
+}
+
+/* /api/can/status of a running CAN service: the configured protocol and its frame table. */
+static void test_can_status(void **state)
+{
+    struct fixture *f = *state;
+    static const struct service_ops can_ops = { .name = "can", .enabled = can_enabled };
+    const struct service_ops *const table[] = { &can_ops, NULL };
+    services_init(&f->services, &f->app, table);
+    struct service *svc = services_find(&f->services, "can");
+    assert_non_null(svc);
+    service_set_state(svc, SERVICE_DEGRADED, "no such device");
+    struct rest_response rs;
+    assert_int_equal(call(f, "GET", "/api/can/status", NULL, NULL, &rs), 200);
+    assert_string_equal(json_string_value(json_object_get(rs.json, "protocol")), "victron");
+    assert_string_equal(json_string_value(json_object_get(rs.json, "service")), "degraded");
+    json_t *frames = json_object_get(rs.json, "frames");
+    assert_int_equal(json_array_size(frames), can_protocols[0]->n_frames);
+    json_t *first = json_array_get(frames, 0);
+    char id[8];
+    snprintf(id, sizeof(id), "0x%03X", can_protocols[0]->frames[0].id);
+    assert_string_equal(json_string_value(json_object_get(first, "id")), id);
+    assert_string_equal(json_string_value(json_object_get(first, "name")),
+                        can_protocols[0]->frames[0].name);
+    rest_response_clear(&rs);
+    services_deinit(&f->services);
+}
+
 static void test_bms_registers_checks(void **state)
 {
     struct fixture *f = *state;
@@ -443,6 +476,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_unknown_path_and_method, setup, teardown),
         cmocka_unit_test(test_bearer),
+        cmocka_unit_test_setup_teardown(test_can_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mutations_need_the_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_requires_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bmsgw/alerts.h"
+#include "bmsgw/can_proto.h"
 #include "bmsgw/event.h"
 #include "bmsgw/ws_stream.h"
 
@@ -30,7 +31,7 @@ static void test_uart(void **state)
     (void)state;
     const uint8_t req[] = { 0xAA, 0x03, 0x00, 0x00, 0x00, 0x38, 0x5C, 0x0F };
     struct bus_msg m = bytes_msg(BUS_UART, BUS_DIR_TX, 0, 0, req, sizeof(req));
-    json_t *j = ws_stream_json(&m);
+    json_t *j = ws_stream_json(&m, can_protocols[0]);
     assert_string_equal(json_string_value(json_object_get(j, "dir")), "tx");
     assert_int_equal(json_integer_value(json_object_get(j, "string")), 1);
     assert_int_equal(json_integer_value(json_object_get(j, "t_ms")), 1700000000123LL);
@@ -38,7 +39,7 @@ static void test_uart(void **state)
     json_decref(j);
     m.source = -1;
     m.dir = BUS_DIR_RX;
-    j = ws_stream_json(&m);
+    j = ws_stream_json(&m, can_protocols[0]);
     assert_true(json_is_null(json_object_get(j, "string")));
     assert_string_equal(json_string_value(json_object_get(j, "dir")), "rx");
     json_decref(j);
@@ -50,7 +51,7 @@ static void test_can_decoded(void **state)
     /* CVL 55.2 V, CCL 50.0 A, DCL 100.0 A, DVL 46.4 V */
     const uint8_t lim[] = { 0x28, 0x02, 0xF4, 0x01, 0xE8, 0x03, 0xD0, 0x01 };
     struct bus_msg m = bytes_msg(BUS_CAN, BUS_DIR_TX, -1, 0x351, lim, sizeof(lim));
-    json_t *j = ws_stream_json(&m);
+    json_t *j = ws_stream_json(&m, can_protocols[0]);
     assert_string_equal(json_string_value(json_object_get(j, "id")), "0x351");
     assert_string_equal(json_string_value(json_object_get(j, "name")), "limits");
     assert_int_equal(json_integer_value(json_object_get(j, "dlc")), 8);
@@ -63,7 +64,14 @@ static void test_can_decoded(void **state)
     json_decref(j);
     /* an ID outside the table: raw only */
     m.can_id = 0x123;
-    j = ws_stream_json(&m);
+    j = ws_stream_json(&m, can_protocols[0]);
+    assert_true(json_is_null(json_object_get(j, "name")));
+    assert_true(json_is_null(json_object_get(j, "decoded")));
+    json_decref(j);
+    /* without a CAN protocol (none configured): raw only, even for an ID a protocol knows */
+    m.can_id = 0x351;
+    j = ws_stream_json(&m, NULL);
+    assert_string_equal(json_string_value(json_object_get(j, "hex")), "2802f401e803d001");
     assert_true(json_is_null(json_object_get(j, "name")));
     assert_true(json_is_null(json_object_get(j, "decoded")));
     json_decref(j);
@@ -76,7 +84,7 @@ static void test_text_topics(void **state)
     struct bmsgw_event ev = { .type = BMSGW_EV_LINK_DOWN, .string = 0 };
     m.len = (uint16_t)sizeof(ev);
     memcpy(m.data, &ev, m.len);
-    json_t *j = ws_stream_json(&m);
+    json_t *j = ws_stream_json(&m, can_protocols[0]);
     assert_string_equal(json_string_value(json_object_get(j, "type")), "link_down");
     assert_int_equal(json_integer_value(json_object_get(j, "t_ms")), 42);
     assert_int_equal(json_integer_value(json_object_get(j, "string")), 1);
@@ -85,7 +93,7 @@ static void test_text_topics(void **state)
     m.topic = BUS_ALERT;
     m.len = (uint16_t)sizeof(al);
     memcpy(m.data, &al, m.len);
-    j = ws_stream_json(&m);
+    j = ws_stream_json(&m, can_protocols[0]);
     assert_string_equal(json_string_value(json_object_get(j, "type")), "raised");
     assert_int_equal(json_integer_value(json_object_get(j, "t_ms")), 42); /* the bus's stamp */
     json_decref(j);
@@ -93,15 +101,15 @@ static void test_text_topics(void **state)
     m.topic = BUS_EVENT;
     ev.type = BMSGW_EV_COUNT;
     memcpy(m.data, &ev, sizeof(ev));
-    assert_null(ws_stream_json(&m));
+    assert_null(ws_stream_json(&m, can_protocols[0]));
     ev.type = BMSGW_EV_NONE;
     memcpy(m.data, &ev, sizeof(ev));
-    assert_null(ws_stream_json(&m));
+    assert_null(ws_stream_json(&m, can_protocols[0]));
     const unsigned lens[] = { 0, 3, (unsigned)sizeof(ev) - 1 };
     for (unsigned i = 0; i < 3; i++) {
         m.len = (uint16_t)lens[i];
         m.topic = i % 2 ? BUS_ALERT : BUS_EVENT;
-        assert_null(ws_stream_json(&m));
+        assert_null(ws_stream_json(&m, can_protocols[0]));
     }
 }
 
