@@ -34,9 +34,10 @@ async function poll() {
     const c = await api('GET', '/api/can/status');
     banner.hidden = true;
     statusBox.replaceChildren(
+      kv('Protocol', c.protocol),
       kv('Interface', `${c.interface} · ${c.state}${c.bitrate ? ` · ${c.bitrate / 1000} kbit/s` : ''}`),
       kv('Sending', c.sending ? (c.blocked ? 'yes, with limits blocked' : 'yes') : `no (stale policy: ${c.on_stale})`),
-      kv('Inverter', c.inverter_present ? (c.inverter_identified ? 'present, identified as Victron' : 'present') : 'not seen'),
+      kv('Inverter', c.inverter_present ? (c.inverter_identified ? 'present, identified' : 'present') : 'not seen'),
       kv('Frames', `tx ${c.tx_frames} · rx ${c.rx_frames} · dropped ${c.tx_dropped}`),
       kv('Errors', `bus ${c.bus_errors} · restarts ${c.restarts}`),
     );
