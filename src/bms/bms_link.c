@@ -15,18 +15,21 @@
 #define RX_BUF   (4 * TINYBMS_FRAME_MAX)
 #define FRAME_US ((int64_t)tinybms_wire_us(TINYBMS_FRAME_MAX) + 2000) /* longest frame + gap */
 
-int bms_link_open(struct bms_link *l, const struct cfg_port *port, char *note, unsigned note_size)
+int bms_link_open(struct bms_link *l, const struct bms_driver *drv, const struct cfg_port *port,
+                  char *note, unsigned note_size)
 {
+    const struct bms_link_params *lp = &drv->link;
     if (note && note_size)
         note[0] = '\0';
     l->fd = -1;
-    modbus_t *ctx = modbus_new_rtu(port->device, 115200, 'N', 8, 1);
+    modbus_t *ctx =
+        modbus_new_rtu(port->device, lp->baud, lp->parity, lp->data_bits, lp->stop_bits);
     if (!ctx) {
         snprintf(l->error, sizeof(l->error), "cannot set up %s: %s", port->device, strerror(errno));
         return -EINVAL;
     }
     modbus_set_error_recovery(ctx, MODBUS_ERROR_RECOVERY_NONE);
-    modbus_set_slave(ctx, TINYBMS_SLAVE);
+    modbus_set_slave(ctx, lp->slave);
     if (modbus_connect(ctx) < 0) {
         int err = errno;
         snprintf(l->error, sizeof(l->error), "cannot open %s: %s", port->device, strerror(err));

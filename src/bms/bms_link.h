@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bmsgw/bms_driver.h"
 #include "bmsgw/config.h"
 #include "bmsgw/tinybms_rtu.h"
 
@@ -30,9 +31,11 @@ struct bms_link {
     char error[96]; /* the last failure, for people */
 };
 
-/* Open the port (115200 8N1, the adapter's RS485/RTS settings). Returns 0 or -errno with
- * link->error filled ("RS485 mode not applicable" is not an error: *note says so). */
-int bms_link_open(struct bms_link *l, const struct cfg_port *port, char *note, unsigned note_size);
+/* Open the port (the driver's baud, parity, bits and address; the adapter's RS485/RTS settings).
+ * Returns 0 or -errno with link->error filled ("RS485 mode not applicable" is not an error:
+ * *note says so). */
+int bms_link_open(struct bms_link *l, const struct bms_driver *drv, const struct cfg_port *port,
+                  char *note, unsigned note_size);
 void bms_link_close(struct bms_link *l);
 bool bms_link_is_open(const struct bms_link *l);
 
