@@ -220,6 +220,7 @@ static void stream_channel(struct ws_state *s, enum ws_channel ch)
 {
     struct bus_msg b;
     int64_t now = clock_mono_ms();
+    refresh_config(s); /* the CAN protocol, before the first tick has read the configuration */
     while (s->subs[ch] && bus_pop(s->subs[ch], &b)) {
         json_t *j = ws_stream_json(&b, s->can_proto);
         struct ws_msg *m = ws_msg_from_json(j);
