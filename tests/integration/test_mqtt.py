@@ -172,6 +172,17 @@ class Broker(unittest.TestCase):
         self.closers.append(w)
         return w
 
+    def broker_away(self, g):
+        """Stop the broker; returns once gateway g says it is degraded."""
+        self.broker.stop()
+        wait_until("mqtt degraded", lambda: g.module()["state"] == "degraded", GIVE_UP)
+
+    def broker_back(self, users=USERS):
+        """Start the broker again on the same ports, with users."""
+        old = self.broker
+        type(self).broker = Mosquitto(self.dir, users, ACL, port=old.port, tls=self.ca,
+                                      tls_port=old.tls_port)
+
     def clear_retained(self, watcher, prefix):
         """Remove what an earlier test left retained under prefix."""
         for topic, payload, retain, _ in watcher.all():
@@ -247,13 +258,10 @@ class Topics(Broker):
         w = self.watcher([g.prefix + "/status"])
         w.wait("online", lambda m: m[1] == "online")
         # the broker restarts: the gateway is degraded with the reason, then back by itself
-        port, tls_port = self.broker.port, self.broker.tls_port
         w.close()
-        self.broker.stop()
-        wait_until("mqtt degraded", lambda: g.module()["state"] == "degraded", GIVE_UP)
+        self.broker_away(g)
         self.assertIn("127.0.0.1", g.module()["last_error"])
-        type(self).broker = Mosquitto(self.dir, USERS, ACL, port=port, tls=self.ca,
-                                      tls_port=tls_port)
+        self.broker_back()
         w = self.watcher([g.prefix + "/status"])
         w.wait("online after the restart", lambda m: m[1] == "online")
         wait_until("mqtt running", lambda: g.module()["state"] == "running", GIVE_UP)
@@ -270,24 +278,19 @@ class Topics(Broker):
         m = late.wait("retained offline", lambda m: True)
         self.assertEqual(m[1:3], ("offline", True))
 
-
     def test_alert_events_kept_while_disconnected(self):
         g = self.gateway("gw1", mqtt_extra="ha_discovery = false;")
         w = self.watcher([g.prefix + "/status"])
         w.wait("online", lambda m: m[1] == "online")
-        port, tls_port = self.broker.port, self.broker.tls_port
         w.close()
-        self.broker.stop()
-        wait_until("mqtt degraded", lambda: g.module()["state"] == "degraded", GIVE_UP)
+        self.broker_away(g)
         # an alarm while the broker is away: the alert engine raises it, the event is kept
         g.sim.ctl.ok("set cell 3 3700")
         wait_until("the alert raised", lambda: any(
             a["type"] == "high_voltage"
             for a in bmsgwtest.http_get_json(g.http, "/api/alerts/active")), GIVE_UP)
         # the broker comes back refusing gw1 until a watcher listens, so none of it is missed
-        users = dict(USERS, gw1="not-the-password")
-        type(self).broker = Mosquitto(self.dir, users, ACL, port=port, tls=self.ca,
-                                      tls_port=tls_port)
+        self.broker_back(dict(USERS, gw1="not-the-password"))
         w = self.watcher([g.prefix + "/event", g.prefix + "/status"])
         passwd = os.path.join(self.dir, "mosquitto.passwd")
         bmsgwtest.subprocess.run(["mosquitto_passwd", "-b", passwd, "gw1", USERS["gw1"]],

@@ -45,17 +45,31 @@ static void test_time_moves_only_when_told(void **state)
     vclock_destroy(&v);
 }
 
+/* A thread sleeping in poll(1000 virtual ms) on the read end of a new pipe, on a new vclock. */
+static void start_sleeper(struct sleeper *s, struct vclock *v, int fds[2], pthread_t *t)
+{
+    vclock_init(v, 0);
+    assert_int_equal(pipe(fds), 0);
+    *s = (struct sleeper){ .v = v, .fd = fds[0] };
+    assert_int_equal(pthread_create(t, NULL, sleep_1000, s), 0);
+    assert_true(vclock_wait_sleepers(v, 1, 10000));
+}
+
+static void end_sleeper(struct vclock *v, int fds[2])
+{
+    close(fds[0]);
+    close(fds[1]);
+    vclock_destroy(v);
+}
+
 static void test_poll_times_out_on_virtual_time(void **state)
 {
     (void)state;
     struct vclock v;
-    vclock_init(&v, 0);
+    struct sleeper s;
     int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    struct sleeper s = { .v = &v, .fd = fds[0] };
     pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, sleep_1000, &s), 0);
-    assert_true(vclock_wait_sleepers(&v, 1, 10000));
+    start_sleeper(&s, &v, fds, &t);
     vclock_advance(&v, 999);
     assert_true(vclock_wait_sleepers(&v, 1, 10000)); /* asleep again: 1 ms is still missing */
     assert_int_equal(atomic_load(&s.woke), 0);
@@ -64,29 +78,22 @@ static void test_poll_times_out_on_virtual_time(void **state)
     assert_int_equal(atomic_load(&s.woke), 1);
     assert_int_equal(atomic_load(&s.ready), 0);
     assert_int_equal(atomic_load(&s.woke_at_ms), 1000);
-    close(fds[0]);
-    close(fds[1]);
-    vclock_destroy(&v);
+    end_sleeper(&v, fds);
 }
 
 static void test_poll_returns_at_once_on_io(void **state)
 {
     (void)state;
     struct vclock v;
-    vclock_init(&v, 0);
+    struct sleeper s;
     int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    struct sleeper s = { .v = &v, .fd = fds[0] };
     pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, sleep_1000, &s), 0);
-    assert_true(vclock_wait_sleepers(&v, 1, 10000));
+    start_sleeper(&s, &v, fds, &t);
     assert_int_equal(write(fds[1], "x", 1), 1);
     pthread_join(t, NULL);
     assert_int_equal(atomic_load(&s.ready), 1);
     assert_int_equal(atomic_load(&s.woke_at_ms), 0); /* no virtual time passed */
-    close(fds[0]);
-    close(fds[1]);
-    vclock_destroy(&v);
+    end_sleeper(&v, fds);
 }
 
 int main(void)

@@ -108,12 +108,3 @@ bool vclock_wait_sleepers(struct vclock *v, unsigned n, int real_timeout_ms)
         clock_sleep_ms(1);
     }
 }
-
-void vclock_run(struct vclock *v, int64_t total_ms, int64_t step_ms, unsigned n)
-{
-    for (int64_t done = 0; done < total_ms; done += step_ms) {
-        vclock_wait_sleepers(v, n, 10000);
-        vclock_advance(v, step_ms < total_ms - done ? step_ms : total_ms - done);
-    }
-    vclock_wait_sleepers(v, n, 10000);
-}

@@ -38,8 +38,4 @@ int64_t vclock_now_ms(struct vclock *v);
  * code under test has done what it can at this time. true when they do. */
 bool vclock_wait_sleepers(struct vclock *v, unsigned n, int real_timeout_ms);
 
-/* Move the clock by step_ms at a time until total_ms have passed, waiting after each step until
- * n threads sleep again (so every period in between is seen by the code under test). */
-void vclock_run(struct vclock *v, int64_t total_ms, int64_t step_ms, unsigned n);
-
 #endif
