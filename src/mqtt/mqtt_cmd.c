@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bmsgw/utf8.h"
+
 /* Highest clamp value taken at all (A); a value above the controller's limit is refused later,
  * where that limit is known. */
 #define MQTT_CMD_VALUE_MAX_A 100000.0
@@ -32,6 +34,7 @@ static int refuse(char *why, size_t size, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why, size, fmt, ap);
     va_end(ap);
+    utf8_repair(why); /* jansson's error quotes the payload's bytes; the answer is JSON */
     return -EINVAL;
 }
 

@@ -11,12 +11,14 @@
 #include "bmsgw/log.h"
 #include "bmsgw/snapshot.h"
 #include "bmsgw/status_json.h"
+#include "bmsgw/utf8.h"
 #include "mqtt_priv.h"
 
 static void answer(struct mqtt_svc *m, const char *name, const char *error)
 {
     char shown[48];
     snprintf(shown, sizeof(shown), "%.40s", name);
+    utf8_repair(shown); /* the cut may split a character */
     json_t *j = json_pack("{s:s,s:b}", "command", shown, "ok", error == NULL);
     if (error)
         json_object_set_new(j, "error", json_string(error));

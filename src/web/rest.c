@@ -12,6 +12,7 @@
 #include "bmsgw/app.h"
 #include "bmsgw/config_store.h"
 #include "bmsgw/service.h"
+#include "bmsgw/utf8.h"
 #include "bmsgw/snapshot.h"
 #include "bmsgw/status_json.h"
 
@@ -111,6 +112,7 @@ void rest_error(struct rest_response *rs, int status, const char *field, const c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    utf8_repair(msg);
     rest_response_clear(rs);
     rs->status = status;
     rs->json = json_pack("{s:s}", "error", msg);

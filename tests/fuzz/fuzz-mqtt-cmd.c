@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz-mqtt-cmd.c — arbitrary MQTT command names and payloads through the command parser: never
- * a crash; an accepted command is always within its documented ranges, a refused one always says
- * why. The first byte picks the command name (one of the known ones or junk), the rest is the
- * payload. */
+ * a crash; an accepted command is always within its documented ranges, a refused one always says,
+ * in UTF-8 fit for JSON, why. The first byte picks the command name (one of the known ones or
+ * junk), the rest is the payload. */
+#include <jansson.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,8 +26,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char why[200] = "";
     int rc = mqtt_cmd_parse(name, data + 1, size - 1, max_ttl, &c, why, sizeof(why));
     if (rc != 0) {
-        if (why[0] == '\0')
+        json_t *reason = json_string(why); /* the reason goes out on P/cmd/result as JSON */
+        if (why[0] == '\0' || !reason)
             abort();
+        json_decref(reason);
         return 0;
     }
     if (c.kind == MQTT_CMD_ACK_ALERTS)

@@ -105,6 +105,14 @@ static void test_raw_bytes(void **state)
                      -EINVAL);
     assert_non_null(strstr(why, "longer than"));
     assert_int_equal(mqtt_cmd_parse("ack_alerts", NULL, 0, 60, &c, why, sizeof(why)), -EINVAL);
+    /* jansson's reason quotes the bytes it stopped at; what goes out on cmd/result is JSON */
+    const char bad[] = "{\"value\": \"\\\xde\xa3\xdd\x82";
+    assert_int_equal(
+        mqtt_cmd_parse("charge_limit_a", bad, sizeof(bad) - 1, 60, &c, why, sizeof(why)), -EINVAL);
+    assert_non_null(strstr(why, "malformed JSON"));
+    json_t *reason = json_string(why);
+    assert_non_null(reason);
+    json_decref(reason);
 }
 
 /* The default lifetime never exceeds the configured maximum. */

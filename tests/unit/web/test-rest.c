@@ -242,6 +242,26 @@ static void test_body_checks(void **state)
     assert_int_equal(call(f, "POST", "/api/config", "Bearer " TOKEN, "{\"a\":1,\"a\":2}", &rs),
                      400);
     rest_response_clear(&rs);
+    /* jansson's error quotes the bytes it stopped at: not UTF-8, still a JSON answer (found by
+     * fuzz-rest-body) */
+    assert_int_equal(call(f, "POST", "/api/config", "Bearer " TOKEN,
+                          "{\"bms\":{\"ports\":[{\"device\":\"\\\xde\xa3\xa3\xdd\x82", &rs),
+                     400);
+    assert_non_null(strstr(error_of(&rs), "malformed JSON at line 1"));
+    rest_response_clear(&rs);
+}
+
+/* An error text cut inside a character, or quoting bytes that are no UTF-8, keeps every
+ * well-formed character and shows the rest as '?'. */
+static void test_error_text_is_utf8(void **state)
+{
+    (void)state;
+    struct rest_response rs = { 0 };
+    rest_error(&rs, 422, "k", "got '%.4s'", "a\xc3\xa9\xe2\x82\xac");
+    assert_string_equal(error_of(&rs), "got 'a\xc3\xa9?'");
+    rest_error(&rs, 400, NULL, "%s", "\xed\xa0\x80|\xc0\xaf|\xf4\x90\x80\x80|\xf0\x9f\x94\x8b");
+    assert_string_equal(error_of(&rs), "???|??|????|\xf0\x9f\x94\x8b");
+    rest_response_clear(&rs);
 }
 
 static void test_config_change_is_validated_and_persisted(void **state)
@@ -476,6 +496,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_unknown_path_and_method, setup, teardown),
         cmocka_unit_test(test_bearer),
+        cmocka_unit_test(test_error_text_is_utf8),
         cmocka_unit_test_setup_teardown(test_can_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mutations_need_the_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_requires_token, setup, teardown),
