@@ -89,6 +89,31 @@ int config_apply_json(struct bmsgw_config *cfg, json_t *patch, struct cfg_error 
     return rc;
 }
 
+/* A null member means "the default", which the overlay says by leaving the key out: a copied
+ * value (a list element, a group replacing a non-group) keeps none, at any depth. */
+static json_t *without_nulls(json_t *v)
+{
+    const char *key;
+    json_t *val;
+    void *tmp;
+    size_t i;
+    if (json_is_object(v)) {
+        json_object_foreach_safe(v, tmp, key, val)
+        {
+            if (json_is_null(val))
+                json_object_del(v, key);
+            else
+                without_nulls(val);
+        }
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, val)
+        {
+            without_nulls(val);
+        }
+    }
+    return v;
+}
+
 void config_json_merge(json_t *target, json_t *patch)
 {
     const char *key;
@@ -101,7 +126,7 @@ void config_json_merge(json_t *target, json_t *patch)
         else if (json_is_object(val) && json_is_object(cur))
             config_json_merge(cur, val);
         else
-            json_object_set_new(target, key, json_deep_copy(val));
+            json_object_set_new(target, key, without_nulls(json_deep_copy(val)));
     }
 }
 
