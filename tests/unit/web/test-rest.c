@@ -300,6 +300,23 @@ static void test_config_change_is_validated_and_persisted(void **state)
     assert_int_equal(
         call(f, "POST", "/api/config", "Bearer " TOKEN, "{\"state_dir\":\"/tmp\"}", &rs), 422);
     rest_response_clear(&rs);
+    /* null inside a list element = the default; the file written must still load (found by
+     * fuzz-rest-body: "name = ;" was written) */
+    assert_int_equal(call(f, "POST", "/api/config", "Bearer " TOKEN,
+                          "{\"bms\":{\"ports\":[{\"name\":null,\"device\":\"/dev/v\","
+                          "\"cells\":null}]}}",
+                          &rs),
+                     200);
+    rest_response_clear(&rs);
+    struct bmsgw_config *disk = malloc(sizeof(*disk));
+    struct cfg_error err;
+    assert_non_null(disk);
+    if (config_load(disk, f->conf, NULL, &err) != 0)
+        fail_msg("the persisted overlay does not load: %s", err.msg);
+    assert_int_equal(disk->bms.port_count, 1);
+    assert_string_equal(disk->bms.ports[0].name, "string1");
+    assert_string_equal(disk->bms.ports[0].device, "/dev/v");
+    free(disk);
 }
 
 static void test_alerts_config(void **state)
