@@ -23,4 +23,12 @@ struct bms_driver {
 /* The TinyBMS (src/bms/tinybms_driver.c). */
 extern const struct bms_driver tinybms_driver;
 
+/* The drivers built in, NULL-terminated; the first is the default (src/bms/bms_drivers.c). */
+extern const struct bms_driver *const bms_drivers[];
+
+struct cfg_port;
+/* The driver bms.ports[].type of this port selects (the default one for an index out of range,
+ * which validation never lets through). */
+const struct bms_driver *bms_driver_of(const struct cfg_port *port);
+
 #endif

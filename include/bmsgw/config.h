@@ -38,6 +38,7 @@ struct cfg_port {
     int rts;          /* enum cfg_rts: drive RTS for direction control */
     int rts_delay_us; /* RTS settle delay */
     int cells;        /* series cells, 0 = the first count seen */
+    int type;         /* index into the BMS drivers built in (cfg_bms_driver_name) */
 };
 
 struct cfg_bms {
@@ -221,6 +222,10 @@ struct bmsgw_config {
  * module answers (src/can/can_protocols.c, from can_proto.h). Protocol p is 0..count-1, the
  * value of can.protocol; frame i is 0..cfg_can_frame_count(p)-1.
  */
+/* The BMS drivers built in (src/bms/bms_drivers.c); the first is the default of
+ * bms.ports[].type. */
+unsigned cfg_bms_driver_count(void);
+const char *cfg_bms_driver_name(unsigned d);
 unsigned cfg_can_protocol_count(void);
 const char *cfg_can_protocol_name(unsigned p);
 unsigned cfg_can_frame_count(unsigned p);

@@ -119,7 +119,7 @@ static void try_connect(struct bms_poller *p, int64_t now_ms)
         p->next_connect_ms = now_ms + p->cfg.reconnect_max_ms;
         return;
     }
-    if (bms_link_open(&p->link, &tinybms_driver, &p->port, note, sizeof(note)) != 0) {
+    if (bms_link_open(&p->link, bms_driver_of(&p->port), &p->port, note, sizeof(note)) != 0) {
         link_down(p, p->link.error, now_ms);
         return;
     }

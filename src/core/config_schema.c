@@ -101,11 +101,17 @@ static void ports_defaults(struct bmsgw_config *cfg)
     cfg_set_string(cfg->bms.ports[0].device, sizeof(cfg->bms.ports[0].device), "/dev/ttyUSB0");
 }
 
+/* Filled before main from the drivers built in (cfg_bms_driver_name), as the CAN protocols. */
+#define BMS_DRIVERS_MAX 8
+static const char *bms_driver_names[BMS_DRIVERS_MAX + 1];
+
 static const struct cfg_key port_keys[] = {
     STR(struct cfg_port, name, 1, "string<N>",
         "Name of this string, shown in the API, the dashboard and the logs.", CFG_F_ASCII),
+    ENUM(struct cfg_port, type, bms_driver_names, 0,
+         "BMS on this port: tinybms (Energus TinyBMS over Modbus RTU, the only one so far).", 0),
     STR(struct cfg_port, device, 1, "",
-        "Serial device of the TinyBMS (USB adapter or RS485 adapter); required.", 0),
+        "Serial device of the BMS (USB adapter or RS485 adapter); required.", 0),
     BOOL(struct cfg_port, rs485, 0,
          "Put the adapter into RS485 mode (kernel TIOCSRS485); not applicable to USB-UART cables.",
          0),
@@ -123,7 +129,7 @@ static const struct cfg_key port_keys[] = {
 
 static const struct cfg_key bms_keys[] = {
     INT(struct cfg_bms, poll_interval_ms, 100, 5000, 250, "ms",
-        "Fast-cycle period: cell voltages and live values of every TinyBMS.", 0),
+        "Fast-cycle period: cell voltages and live values of every BMS.", 0),
     INT(struct cfg_bms, stale_after_ms, 500, 60000, 3000, "ms",
         "Data older than this is stale for every consumer (CAN, Modbus TCP, web).", 0),
     INT(struct cfg_bms, timeout_ms, 20, 2000, 200, "ms",
@@ -134,18 +140,18 @@ static const struct cfg_key bms_keys[] = {
     INT(struct cfg_bms, slow_interval_ms, 1000, 600000, 10000, "ms",
         "Period of the statistics and event-log reads.", 0),
     INT(struct cfg_bms, settings_interval_ms, 5000, 3600000, 60000, "ms",
-        "Period of the settings (registers 300-343) reads.", 0),
+        "Period of the settings reads (TinyBMS: registers 300-343).", 0),
     INT(struct cfg_bms, reconnect_min_ms, 100, 60000, 500, "ms",
         "First delay before reopening a lost serial device; doubles up to reconnect_max_ms.", 0),
     INT(struct cfg_bms, reconnect_max_ms, 1000, 600000, 10000, "ms",
         "Longest delay between reconnection attempts.", 0),
     LIST(struct cfg_bms, ports, port_count, struct cfg_port, CFG_MAX_PORTS, port_keys,
          port_elem_defaults, ports_defaults,
-         "Serial ports, one TinyBMS each (one string of the battery system)."),
+         "Serial ports, one BMS each (one string of the battery system)."),
     { 0 },
 };
 
-/* The fixed keys of the can group; can_keys_init() appends one period key per frame ID of the
+/* The fixed keys of the can group; schema_lists_init() appends one period key per frame ID of the
  * protocols' tables (cfg_can_frame), so no ID is typed here. */
 #define CAN_PROTOCOLS_MAX 8
 static const char *can_protocol_names[CAN_PROTOCOLS_MAX + 1];
@@ -420,7 +426,10 @@ const struct cfg_key cfg_schema[] = {
       .help = "Folder of the persistent state: energy counters, alert history, runtime.conf.",
       .flags = R | CFG_F_FILE_ONLY },
     GROUP(log, log_keys, "Logging."),
-    GROUP(bms, bms_keys, "TinyBMS pollers (Modbus RTU, 115200 8N1, slave 0xAA)."),
+    GROUP(
+        bms, bms_keys,
+        "BMS pollers, one per serial port (bms.ports[].type picks the driver; tinybms: Modbus RTU, "
+        "115200 8N1, address 0xAA)."),
     GROUP(can, can_keys, "The CAN-bus BMS protocol to the inverter on SocketCAN (can.protocol)."),
     GROUP(limits, limits_keys, "Charge-limit controller (CVL/CCL/DCL/DVL)."),
     GROUP(alarms, alarms_keys, "Alarm and warning thresholds (CAN alarm bits, alerts, maps)."),
@@ -468,11 +477,13 @@ static void add_period_key(struct cfg_key *k, unsigned can_id, int period_ms)
 }
 
 /* Before main: the schema is complete before anything reads it (the daemon, tools, tests). */
-__attribute__((constructor)) static void can_keys_init(void)
+__attribute__((constructor)) static void schema_lists_init(void)
 {
     unsigned n = 0;
     while (can_keys[n].name)
         n++;
+    for (unsigned d = 0; d < cfg_bms_driver_count() && d < BMS_DRIVERS_MAX; d++)
+        bms_driver_names[d] = cfg_bms_driver_name(d);
     for (unsigned p = 0; p < cfg_can_protocol_count() && p < CAN_PROTOCOLS_MAX; p++) {
         can_protocol_names[p] = cfg_can_protocol_name(p);
         for (unsigned i = 0; i < cfg_can_frame_count(p); i++) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bmsgw/bms_driver.h"
 #include "bmsgw/config.h"
 #include "bmsgw/config_schema.h"
 #include "bmsgw/mbmap.h"
@@ -120,6 +121,30 @@ static void test_port_name_default(void **state)
     free(c);
 }
 
+/* bms.ports[].type picks the driver; tinybms is the default and the only one so far. */
+static void test_port_type(void **state)
+{
+    (void)state;
+    struct bmsgw_config *c = cfg_alloc();
+    struct cfg_error e;
+    assert_int_equal(cfg_bms_driver_count(), 1);
+    assert_string_equal(cfg_bms_driver_name(0), "tinybms");
+    assert_null(cfg_bms_driver_name(1));
+    assert_int_equal(config_load_string(c,
+                                        "bms = { ports = ( { device = \"/dev/a\"; }, { device = "
+                                        "\"/dev/b\"; type = \"tinybms\"; } ); };",
+                                        "t", &e),
+                     0);
+    assert_ptr_equal(bms_driver_of(&c->bms.ports[0]), &tinybms_driver);
+    assert_ptr_equal(bms_driver_of(&c->bms.ports[1]), &tinybms_driver);
+    assert_int_equal(tinybms_driver.link.baud, 115200);
+    assert_int_equal(config_load_string(
+                         c, "bms = { ports = ( { device = \"/dev/a\"; type = 1; } ); };", "t", &e),
+                     -EINVAL);
+    assert_non_null(strstr(fmt_err(&e), "bms.ports[0].type: must be one of tinybms (a string)"));
+    free(c);
+}
+
 static void test_chemistry_presets(void **state)
 {
     (void)state;
@@ -160,6 +185,7 @@ static const struct fixture_case fixtures[] = {
     { "cutoff-below-charge.conf", 3, "alarms.cell_high_mv",
       "3480 mV is below limits.cell_charge_mv + 50 mV (3500 mV)" },
     { "too-many-cells.conf", 3, "bms.ports[0].cells", "0..48" },
+    { "unknown-bms-type.conf", 3, "bms.ports[0].type", "must be one of tinybms (got \"daly\")" },
     { "bad-enum.conf", 3, "can.on_stale", "must be one of silence, block (got \"ignore\")" },
     { "unknown-can-protocol.conf", 3, "can.protocol",
       "must be one of victron (got \"pylontech\")" },
@@ -340,13 +366,21 @@ static void test_shipped_conf_loads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),           cmocka_unit_test(test_minimal_and_full_syntax),
-        cmocka_unit_test(test_port_name_default),  cmocka_unit_test(test_chemistry_presets),
-        cmocka_unit_test(test_gx_names),           cmocka_unit_test(test_broken_fixtures),
-        cmocka_unit_test(test_missing_file),       cmocka_unit_test(test_string_limits),
-        cmocka_unit_test(test_tables_checked),     cmocka_unit_test(test_overlay_applies_on_top),
-        cmocka_unit_test(test_restart_keys),       cmocka_unit_test(test_shipped_conf_is_generated),
-        cmocka_unit_test(test_shipped_conf_loads), cmocka_unit_test(test_map_default_ports),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_minimal_and_full_syntax),
+        cmocka_unit_test(test_port_name_default),
+        cmocka_unit_test(test_port_type),
+        cmocka_unit_test(test_chemistry_presets),
+        cmocka_unit_test(test_gx_names),
+        cmocka_unit_test(test_broken_fixtures),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_string_limits),
+        cmocka_unit_test(test_tables_checked),
+        cmocka_unit_test(test_overlay_applies_on_top),
+        cmocka_unit_test(test_restart_keys),
+        cmocka_unit_test(test_shipped_conf_is_generated),
+        cmocka_unit_test(test_shipped_conf_loads),
+        cmocka_unit_test(test_map_default_ports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

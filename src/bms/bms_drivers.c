@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* bms_drivers.c — the BMS drivers built in, and the names bms.ports[].type accepts. */
+#include "bmsgw/bms_driver.h"
+#include "bmsgw/config.h"
+
+/* The first is the default of bms.ports[].type. Adding a driver: its files and one line here. */
+const struct bms_driver *const bms_drivers[] = {
+    &tinybms_driver,
+    NULL,
+};
+
+unsigned cfg_bms_driver_count(void)
+{
+    return sizeof(bms_drivers) / sizeof(bms_drivers[0]) - 1;
+}
+
+const char *cfg_bms_driver_name(unsigned d)
+{
+    return d < cfg_bms_driver_count() ? bms_drivers[d]->name : NULL;
+}
+
+const struct bms_driver *bms_driver_of(const struct cfg_port *port)
+{
+    unsigned d = port->type >= 0 ? (unsigned)port->type : 0;
+    return bms_drivers[d < cfg_bms_driver_count() ? d : 0];
+}
