@@ -16,6 +16,8 @@ struct service_registry;
 struct alerts;
 struct bmsgw_clock;
 
+struct bms_driver;
+
 struct bmsgw_app {
     struct config_store *config; /* current configuration (copy it out) */
     struct snapshot *snap;       /* the battery system */
@@ -30,6 +32,9 @@ struct bmsgw_app {
     struct alerts *alerts;
     /* The clock services schedule by (clock.h); NULL = clock_system. Read it with app_clock(). */
     const struct bmsgw_clock *clock;
+    /* The BMS drivers bms.ports[].type indexes (bms_driver.h), NULL-terminated; NULL = the ones
+     * built in. A test gives its own. */
+    const struct bms_driver *const *bms_drivers;
     int64_t start_ms;      /* monotonic ms at start */
     int64_t start_real_ms; /* wall clock at start */
     /* A service asks the daemon to exit cleanly (e.g. POST /api/system/restart; systemd starts

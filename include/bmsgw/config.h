@@ -226,6 +226,7 @@ struct bmsgw_config {
  * bms.ports[].type. */
 unsigned cfg_bms_driver_count(void);
 const char *cfg_bms_driver_name(unsigned d);
+unsigned cfg_bms_driver_max_cells(unsigned d); /* series cells one BMS of driver d handles */
 unsigned cfg_can_protocol_count(void);
 const char *cfg_can_protocol_name(unsigned p);
 unsigned cfg_can_frame_count(unsigned p);

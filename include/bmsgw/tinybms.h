@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bmsgw/bms_driver.h"
 #include "bmsgw/model.h"
 
 /*
@@ -198,23 +199,11 @@ struct tinybms_live {
 int tinybms_decode_live(const uint16_t regs[TINYBMS_LIVE_COUNT], struct tinybms_live *out,
                         char *why, size_t why_size);
 
-/*
- * The series cell count of l against the count the string must have (spec/victron-can.md
- * "Safety invariants" 5): expected = 0 accepts any. Returns 0 or -EDOM with why set, naming
- * where the expected count came from (source, e.g. "bms.ports[0].cells").
- */
-int tinybms_check_cells(const struct tinybms_live *l, unsigned expected, const char *source,
-                        char *why, size_t why_size);
+/* The sample in the model's terms (the driver's decode_live). */
+void tinybms_sample(const struct tinybms_live *l, struct bms_sample *out);
 
-/* The fixed ranges of string i in the system's flat arrays: 16 cells and 2 sensors each. */
-unsigned tinybms_string_cell_first(unsigned string_index);
-unsigned tinybms_string_sensor_first(unsigned string_index);
-
-/*
- * Publish an accepted sample into string i of sys: its cell range and cells (slots above the
- * detected count are zeroed), flags, sensors, values, extremes with positions, sample_ms, and
- * online = true. Grows sys->cell_count / sensor_count to cover the string's ranges.
- */
+/* bms_sample_apply() with the ranges of string i when every string is a TinyBMS: 16 cells and
+ * 2 sensors each (the tests' and the fuzzer's layout; the poller uses the configured one). */
 void tinybms_live_apply(const struct tinybms_live *l, struct bmsgw_system *sys,
                         unsigned string_index, int64_t sample_ms);
 
@@ -234,15 +223,5 @@ void tinybms_cutoffs(const uint16_t regs[BMSGW_SETTINGS_COUNT], struct bmsgw_str
  */
 unsigned tinybms_decode_events(const uint16_t regs[TINYBMS_EVENTS_REGS],
                                struct bmsgw_bms_event out[BMSGW_EVENTS_MAX]);
-
-/*
- * Which events of cur[] are new against prev[] (the previous read). Without a baseline (the
- * first read after start) nothing is new. An entry is new when it is not in prev and not older
- * than prev's newest entry (a shifted log does not repeat old events). Writes the new ones to
- * fresh[] oldest first and returns how many.
- */
-unsigned tinybms_events_new(const struct bmsgw_bms_event *prev, unsigned n_prev, bool baseline,
-                            const struct bmsgw_bms_event *cur, unsigned n_cur,
-                            struct bmsgw_bms_event *fresh);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* bms_commands.c — requests to a poller (bms_cmd.h): settings writes checked against the
- * register table, written with FC16 and read back; reset and clears. Served between cycles. */
+/* bms_commands.c — requests to a poller (bms_cmd.h): settings writes checked by the driver
+ * against its register table, written and read back; reset and clears. Served between cycles. */
 #include "bms_poller.h"
 
 #include <errno.h>
@@ -23,11 +23,16 @@ static int io_failed(struct bms_poller *p, struct cmdq_req *req, int rc, const c
 
 static int read_settings(struct bms_poller *p, struct cmdq_req *req)
 {
-    uint16_t regs[BMSGW_SETTINGS_COUNT];
-    int rc = bms_link_read(&p->link, BMSGW_SETTINGS_FIRST, BMSGW_SETTINGS_COUNT, regs);
+    uint16_t regs[BMS_REGS_MAX];
+    const struct bms_page_def *d = &p->drv->pages[BMS_PAGE_SETTINGS];
+    if (d->count == 0 || d->count > BMS_REGS_MAX) {
+        snprintf(req->msg, sizeof(req->msg), "a %s has no settings", p->drv->name);
+        return -EINVAL;
+    }
+    int rc = p->drv->read(&p->link, d->first, d->count, regs);
     if (rc)
         return io_failed(p, req, rc, "reading the settings failed");
-    bms_publish_block(p, TINYBMS_BLOCK_SETTINGS, regs, bms_now_ms(p));
+    bms_publish_page(p, BMS_PAGE_SETTINGS, regs, bms_now_ms(p));
     p->next_settings_ms = bms_now_ms(p) + p->cfg.settings_interval_ms;
     return 0;
 }
@@ -44,15 +49,12 @@ static int write_setting(struct bms_poller *p, struct cmdq_req *req)
         if (rc)
             return rc;
     }
-    int rc = tinybms_setting_check(p->settings, (unsigned)addr, (uint16_t)raw, req->msg,
+    int rc = p->drv->setting_check(p->settings, (unsigned)addr, (uint16_t)raw, req->msg,
                                    sizeof(req->msg));
     if (rc)
         return rc;
     uint16_t value = (uint16_t)raw;
-    struct tinybms_req w = {
-        .fc = TINYBMS_FC_WRITE, .addr = (uint16_t)addr, .count = 1, .values = &value
-    };
-    rc = bms_link_request(&p->link, &w, NULL, NULL);
+    rc = p->drv->write(&p->link, (uint16_t)addr, value);
     if (rc)
         return io_failed(p, req, rc, "the write failed");
     if ((rc = read_settings(p, req)) != 0) {
@@ -60,28 +62,28 @@ static int write_setting(struct bms_poller *p, struct cmdq_req *req)
                  p->link.error);
         return rc;
     }
-    uint16_t back = p->settings[addr - BMSGW_SETTINGS_FIRST];
+    uint16_t back = p->settings[addr - p->drv->pages[BMS_PAGE_SETTINGS].first];
     req->out[0] = back;
-    const struct tinybms_reg *r = tinybms_reg_find_addr((unsigned)addr);
+    const char *key = p->drv->setting_key((unsigned)addr);
     if (back != value) {
         snprintf(req->msg, sizeof(req->msg),
                  "register %d (%s) reads back %u after writing %u: the BMS did not take it", addr,
-                 r ? r->key : "?", back, value);
+                 key ? key : "?", back, value);
         log_warn("%s", req->msg);
         return -EBADMSG;
     }
-    log_notice("register %d (%s) set to %u", addr, r ? r->key : "?", value);
+    log_notice("register %d (%s) set to %u", addr, key ? key : "?", value);
     return 0;
 }
 
-static int control(struct bms_poller *p, struct cmdq_req *req, uint8_t option, const char *what)
+static int control(struct bms_poller *p, struct cmdq_req *req, enum bms_control option,
+                   const char *what)
 {
-    struct tinybms_req c = { .fc = TINYBMS_CMD_CONTROL, .option = option };
-    int rc = bms_link_request(&p->link, &c, NULL, NULL);
+    int rc = p->drv->control(&p->link, option);
     if (rc)
         return io_failed(p, req, rc, what);
     log_notice("%s: done", what);
-    if (option == TINYBMS_CLEAR_EVENTS || option == TINYBMS_CLEAR_STATS)
+    if (option == BMS_CONTROL_CLEAR_EVENTS || option == BMS_CONTROL_CLEAR_STATS)
         p->next_slow_ms = bms_now_ms(p); /* show the cleared block soon */
     return 0;
 }
@@ -99,11 +101,11 @@ static int execute(struct bms_poller *p, struct cmdq_req *req)
     case BMS_CMD_READ_SETTINGS:
         return read_settings(p, req);
     case BMS_CMD_RESET:
-        return control(p, req, TINYBMS_RESET, "resetting the BMS");
+        return control(p, req, BMS_CONTROL_RESET, "resetting the BMS");
     case BMS_CMD_CLEAR_EVENTS:
-        return control(p, req, TINYBMS_CLEAR_EVENTS, "clearing the event log");
+        return control(p, req, BMS_CONTROL_CLEAR_EVENTS, "clearing the event log");
     case BMS_CMD_CLEAR_STATS:
-        return control(p, req, TINYBMS_CLEAR_STATS, "clearing the statistics");
+        return control(p, req, BMS_CONTROL_CLEAR_STATS, "clearing the statistics");
     default:
         snprintf(req->msg, sizeof(req->msg), "unknown request %d", req->op);
         return -EINVAL;

@@ -19,8 +19,24 @@ const char *cfg_bms_driver_name(unsigned d)
     return d < cfg_bms_driver_count() ? bms_drivers[d]->name : NULL;
 }
 
+unsigned cfg_bms_driver_max_cells(unsigned d)
+{
+    return d < cfg_bms_driver_count() ? bms_drivers[d]->max_cells : 0;
+}
+
+const struct bms_driver *bms_driver_pick(const struct bms_driver *const *list,
+                                         const struct cfg_port *port)
+{
+    if (!list)
+        list = bms_drivers;
+    unsigned n = 0;
+    while (list[n])
+        n++;
+    unsigned d = port->type >= 0 ? (unsigned)port->type : 0;
+    return list[d < n ? d : 0];
+}
+
 const struct bms_driver *bms_driver_of(const struct cfg_port *port)
 {
-    unsigned d = port->type >= 0 ? (unsigned)port->type : 0;
-    return bms_drivers[d < cfg_bms_driver_count() ? d : 0];
+    return bms_driver_pick(bms_drivers, port);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* bms_poller.c — one TinyBMS poller thread: the link state machine (connecting, up, degraded,
- * down with backoff), the poll plan (fast, slow, settings, identity) and reconnection when the
- * device disappears and comes back. */
+/* bms_poller.c — one poller thread per BMS, the same for every driver: the link state machine
+ * (connecting, up, degraded, down with backoff), the schedule of the driver's poll plan (live
+ * read, slow pages, settings, identity), staleness, and reconnection when the device disappears
+ * and comes back. */
 #include "bms_poller.h"
 
 #include <errno.h>
@@ -94,7 +95,7 @@ static void set_state(struct bms_poller *p, enum bmsgw_link_state st, const char
 
 static void link_down(struct bms_poller *p, const char *reason, int64_t now_ms)
 {
-    bms_link_close(&p->link);
+    bms_link_close(&p->link, p->drv);
     p->next_connect_ms = now_ms + p->backoff_ms;
     p->backoff_ms *= 2;
     if (p->backoff_ms > p->cfg.reconnect_max_ms)
@@ -119,7 +120,7 @@ static void try_connect(struct bms_poller *p, int64_t now_ms)
         p->next_connect_ms = now_ms + p->cfg.reconnect_max_ms;
         return;
     }
-    if (bms_link_open(&p->link, bms_driver_of(&p->port), &p->port, note, sizeof(note)) != 0) {
+    if (bms_link_open(&p->link, p->drv, &p->port, note, sizeof(note)) != 0) {
         link_down(p, p->link.error, now_ms);
         return;
     }
@@ -132,7 +133,6 @@ static void try_connect(struct bms_poller *p, int64_t now_ms)
         p->reconnects++;
     p->opened_before = true;
     p->fails = p->goods = 0;
-    p->split_read = false;
     p->need_identity = true;
     p->next_fast_ms = p->next_slow_ms = p->next_settings_ms = now_ms;
     set_state(p, BMSGW_LINK_CONNECTING, "", now_ms);
@@ -145,19 +145,6 @@ bool bms_poller_lost(struct bms_poller *p, int rc, int64_t now_ms)
     p->backoff_ms = p->cfg.reconnect_min_ms;
     link_down(p, p->link.error, now_ms);
     return true;
-}
-
-static int read_live(struct bms_poller *p, uint16_t *regs)
-{
-    if (!p->split_read) {
-        int rc = bms_link_read(&p->link, 0, TINYBMS_LIVE_COUNT, regs);
-        if (rc != -EREMOTEIO)
-            return rc;
-        p->split_read = true;
-        log_notice("the BMS rejected a 56-register read: reading 0-15 and 32-55 instead");
-    }
-    int rc = bms_link_read(&p->link, 0, TINYBMS_MAX_CELLS, regs);
-    return rc ? rc : bms_link_read(&p->link, 32, TINYBMS_LIVE_COUNT - 32, regs + 32);
 }
 
 static void cycle_failed(struct bms_poller *p, int64_t now_ms)
@@ -178,7 +165,7 @@ static void cycle_failed(struct bms_poller *p, int64_t now_ms)
 /* Every string reports the series cell count configured for it (bms.ports[].cells) or, without
  * one, the first count accepted from any string since start: a string with one cell unseen or
  * one too many never enters the limits. */
-static int check_cells(struct bms_poller *p, const struct tinybms_live *l)
+static int check_cells(struct bms_poller *p, const struct bms_sample *l)
 {
     char source[80];
     unsigned want = 0;
@@ -190,7 +177,7 @@ static int check_cells(struct bms_poller *p, const struct tinybms_live *l)
                  "the first count seen since start; set bms.ports[%u].cells if that is wrong",
                  p->index);
     }
-    int rc = tinybms_check_cells(l, want, source, p->sample_error, sizeof(p->sample_error));
+    int rc = bms_sample_check_cells(l, want, source, p->sample_error, sizeof(p->sample_error));
     if (rc == 0 && want) {
         unsigned none = 0;
         atomic_compare_exchange_strong(&p->owner->first_cells, &none, l->cell_count);
@@ -200,10 +187,10 @@ static int check_cells(struct bms_poller *p, const struct tinybms_live *l)
 
 static void fast_cycle(struct bms_poller *p)
 {
-    uint16_t regs[TINYBMS_LIVE_COUNT] = { 0 };
-    struct tinybms_live l;
+    uint16_t regs[BMS_REGS_MAX] = { 0 };
+    struct bms_sample l;
     int64_t t0 = clock_mono_us();
-    int rc = read_live(p, regs);
+    int rc = p->drv->read_live(&p->link, regs);
     int64_t now = bms_now_ms(p);
     if (bms_poller_lost(p, rc, now))
         return;
@@ -219,7 +206,7 @@ static void fast_cycle(struct bms_poller *p)
         p->backoff_ms = p->cfg.reconnect_min_ms;
         set_state(p, BMSGW_LINK_UP, "", now);
     }
-    if (tinybms_decode_live(regs, &l, p->sample_error, sizeof(p->sample_error)) == 0 &&
+    if (p->drv->decode_live(regs, &l, p->sample_error, sizeof(p->sample_error)) == 0 &&
         check_cells(p, &l) == 0) {
         bms_publish_sample(p, &l, now);
     } else {
@@ -239,24 +226,27 @@ static void fast_cycle(struct bms_poller *p)
     cycle_stats_add(&p->cycles, (uint32_t)(clock_mono_us() - t0));
 }
 
-static int read_block(struct bms_poller *p, enum tinybms_block b)
+static int read_page(struct bms_poller *p, enum bms_page page)
 {
-    uint16_t regs[TINYBMS_READ_MAX];
-    const struct tinybms_block_def *d = &tinybms_blocks[b];
-    int rc = bms_link_read(&p->link, d->first, d->count, regs);
+    static const char *const names[BMS_PAGE_COUNT] = { "stats", "events", "settings", "identity" };
+    uint16_t regs[BMS_REGS_MAX];
+    const struct bms_page_def *d = &p->drv->pages[page];
+    if (d->count == 0 || d->count > BMS_REGS_MAX)
+        return 0; /* the BMS has no such page */
+    int rc = p->drv->read(&p->link, d->first, d->count, regs);
     int64_t now = bms_now_ms(p);
     if (rc) {
         unsigned supp;
         if (!bms_poller_lost(p, rc, now) && log_ratelimit_pass(&p->rl_block, now, 30000, &supp))
-            log_info("reading the %s block failed: %s", d->name, p->link.error);
+            log_info("reading the %s block failed: %s", names[page], p->link.error);
         return rc;
     }
     /* held for the next commit (the next fast sample's, normally): the fast sample just went
      * out, and a generation of its own would make the consumers' next message wait */
-    if (b == TINYBMS_BLOCK_EVENTS)
+    if (page == BMS_PAGE_EVENTS)
         bms_publish_bms_events(p, regs, now);
     else
-        bms_stage_block(p, b, regs, now);
+        bms_stage_page(p, page, regs, now);
     return 0;
 }
 
@@ -269,19 +259,19 @@ static bool stop_requested(const struct bms_poller *p)
 /* The other blocks of the plan, when the fast cycle just worked. */
 static void aux_cycles(struct bms_poller *p, int64_t now_ms)
 {
-    if (p->need_identity && read_block(p, TINYBMS_BLOCK_IDENTITY) == 0)
+    if (p->need_identity && read_page(p, BMS_PAGE_IDENTITY) == 0)
         p->need_identity = false;
     if (stop_requested(p))
         return;
     if (bms_link_is_open(&p->link) && now_ms >= p->next_settings_ms) {
-        bool ok = read_block(p, TINYBMS_BLOCK_SETTINGS) == 0;
+        bool ok = read_page(p, BMS_PAGE_SETTINGS) == 0;
         p->next_settings_ms = now_ms + (ok ? p->cfg.settings_interval_ms : 1000);
     }
     if (stop_requested(p))
         return;
     if (bms_link_is_open(&p->link) && now_ms >= p->next_slow_ms) {
-        bool ok = read_block(p, TINYBMS_BLOCK_STATS) == 0 && bms_link_is_open(&p->link) &&
-                  read_block(p, TINYBMS_BLOCK_EVENTS) == 0;
+        bool ok = read_page(p, BMS_PAGE_STATS) == 0 && bms_link_is_open(&p->link) &&
+                  read_page(p, BMS_PAGE_EVENTS) == 0;
         p->next_slow_ms = now_ms + (ok ? p->cfg.slow_interval_ms : 1000);
     }
 }
@@ -363,6 +353,6 @@ void *bms_poller_main(void *arg)
         wait_next(p, bms_now_ms(p));
     }
     bms_publish_staged(p, bms_now_ms(p));
-    bms_link_close(&p->link);
+    bms_link_close(&p->link, p->drv);
     return NULL;
 }

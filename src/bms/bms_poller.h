@@ -16,7 +16,6 @@
 #include "bmsgw/event.h"
 #include "bmsgw/log.h"
 #include "bmsgw/model.h"
-#include "bmsgw/tinybms.h"
 
 struct service;
 struct bms_service;
@@ -36,7 +35,9 @@ struct bms_poller {
     struct bms_service *owner;
     unsigned index; /* string index = port index */
     struct cfg_port port;
-    struct cfg_bms cfg; /* refreshed when the configuration changes */
+    const struct bms_driver *drv; /* bms.ports[].type */
+    struct bms_range range;       /* its cells and sensors in the system's arrays */
+    struct cfg_bms cfg;           /* refreshed when the configuration changes */
     uint64_t cfg_generation;
     char tag[24];
     pthread_t thread;
@@ -56,7 +57,6 @@ struct bms_poller {
     int backoff_ms; /* next reconnect delay */
     int64_t next_connect_ms;
     bool device_present;
-    bool split_read; /* the BMS rejected the 56-register read: read 0-15 and 32-55 */
     bool need_identity;
     int64_t next_fast_ms, next_slow_ms, next_settings_ms;
     bool online; /* as last published */
@@ -76,15 +76,15 @@ struct bms_poller {
     unsigned n_events;
     bool events_baseline;
     uint32_t event_seq;
-    uint16_t settings[BMSGW_SETTINGS_COUNT];
+    uint16_t settings[BMS_REGS_MAX]; /* the settings page as last read */
     bool settings_valid;
 
     /* slow-cycle reads held for the cycle's next commit (one generation per poll cycle) */
-    unsigned staged_mask; /* 1 << enum tinybms_block */
+    unsigned staged_mask; /* 1 << enum bms_page */
     struct {
-        uint16_t regs[TINYBMS_READ_MAX];
+        uint16_t regs[BMS_REGS_MAX];
         int64_t read_ms;
-    } staged[TINYBMS_BLOCK_COUNT];
+    } staged[BMS_PAGE_COUNT];
 };
 
 /* The service's state shared by its threads. */
@@ -117,15 +117,14 @@ void *bms_poller_main(void *arg);
 
 /* bms_publish.c: the snapshot and the event bus */
 void bms_publish_link(struct bms_poller *p, int64_t now_ms);
-void bms_publish_sample(struct bms_poller *p, const struct tinybms_live *l, int64_t now_ms);
-void bms_publish_block(struct bms_poller *p, enum tinybms_block b, const uint16_t *regs,
-                       int64_t now_ms);
+void bms_publish_sample(struct bms_poller *p, const struct bms_sample *s, int64_t now_ms);
+void bms_publish_page(struct bms_poller *p, enum bms_page page, const uint16_t *regs,
+                      int64_t now_ms);
 void bms_publish_offline(struct bms_poller *p, const char *why, int64_t now_ms);
-/* A block of the slow cycle (stats, settings, identity): kept for the poller's next commit
+/* A page of the slow cycle (stats, settings, identity): kept for the poller's next commit
  * instead of a generation of its own. bms_publish_bms_events does the same with the event
  * list; bms_publish_staged commits what is still held (0 generations when nothing is). */
-void bms_stage_block(struct bms_poller *p, enum tinybms_block b, const uint16_t *regs,
-                     int64_t now_ms);
+void bms_stage_page(struct bms_poller *p, enum bms_page page, const uint16_t *regs, int64_t now_ms);
 void bms_publish_staged(struct bms_poller *p, int64_t now_ms);
 void bms_publish_event(struct bms_poller *p, enum bmsgw_event_type type, const char *detail);
 void bms_publish_bms_events(struct bms_poller *p, const uint16_t *regs, int64_t now_ms);
@@ -136,6 +135,11 @@ bool bms_poller_lost(struct bms_poller *p, int rc, int64_t now_ms);
 
 /* bms_commands.c: requests from app->bms_cmdq[index] */
 void bms_commands_serve(struct bms_poller *p);
+
+/* bms_sample.c: the ranges of the configured strings, each the size its driver needs, in
+ * port order (drivers: as app->bms_drivers). */
+void bms_layout(const struct cfg_bms *bms, const struct bms_driver *const *drivers,
+                struct bms_range out[CFG_MAX_PORTS]);
 
 /* bms_service.c */
 void bms_service_changed(struct bms_service *s);

@@ -62,41 +62,18 @@ static void fill_link(const struct bms_poller *p, struct bmsgw_link *lk)
     snprintf(lk->last_error, sizeof(lk->last_error), "%s", err);
 }
 
-static void apply_block(struct bmsgw_string *st, enum tinybms_block b, const uint16_t *regs,
-                        int64_t read_ms)
-{
-    switch (b) {
-    case TINYBMS_BLOCK_STATS:
-        memcpy(st->stats_reg, regs, sizeof(st->stats_reg));
-        st->stats_valid = true;
-        break;
-    case TINYBMS_BLOCK_SETTINGS:
-        tinybms_settings_apply(regs, st, read_ms);
-        break;
-    case TINYBMS_BLOCK_IDENTITY:
-        memcpy(st->ident_reg, regs, sizeof(st->ident_reg));
-        if (!st->ident_valid)
-            log_info("TinyBMS hardware %u, firmware %u (internal %u), bootloader %u",
-                     regs[0] & 0xFF, regs[1] & 0xFF, regs[2], regs[3] & 0xFF);
-        st->ident_valid = true;
-        break;
-    default:
-        break;
-    }
-}
-
 /* The slow-cycle reads held for this commit (bms_stage_block, bms_publish_bms_events). */
 static void apply_staged(struct bms_poller *p, struct bmsgw_string *st)
 {
-    for (unsigned b = 0; b < TINYBMS_BLOCK_COUNT; b++) {
+    for (unsigned b = 0; b < BMS_PAGE_COUNT; b++) {
         if (!(p->staged_mask & (1u << b)))
             continue;
-        if (b == TINYBMS_BLOCK_EVENTS) {
+        if (b == BMS_PAGE_EVENTS) {
             memcpy(st->events, p->events, p->n_events * sizeof(p->events[0]));
             st->event_count = (uint16_t)p->n_events;
             st->event_seq = p->event_seq;
         } else {
-            apply_block(st, (enum tinybms_block)b, p->staged[b].regs, p->staged[b].read_ms);
+            p->drv->apply_page((enum bms_page)b, p->staged[b].regs, st, p->staged[b].read_ms);
         }
     }
     p->staged_mask = 0;
@@ -127,13 +104,13 @@ void bms_publish_link(struct bms_poller *p, int64_t now_ms)
     commit(p, st, now_ms);
 }
 
-void bms_publish_sample(struct bms_poller *p, const struct tinybms_live *l, int64_t now_ms)
+void bms_publish_sample(struct bms_poller *p, const struct bms_sample *l, int64_t now_ms)
 {
     struct bmsgw_system *sys;
     energy_step(&p->energy, now_ms, l->pack_v * l->current_a,
                 energy_max_gap_ms(p->cfg.poll_interval_ms), &p->charged_wh, &p->discharged_wh);
     struct bmsgw_string *st = begin(p, &sys);
-    tinybms_live_apply(l, sys, p->index, now_ms);
+    bms_sample_apply(l, sys, p->index, &p->range, p->drv->bms_name, now_ms);
     st->charged_wh = p->charged_wh;
     st->discharged_wh = p->discharged_wh;
     p->sample_error[0] = '\0';
@@ -168,36 +145,37 @@ void bms_publish_offline(struct bms_poller *p, const char *why, int64_t now_ms)
 
 static void keep_settings(struct bms_poller *p, const uint16_t *regs)
 {
-    memcpy(p->settings, regs, sizeof(p->settings));
-    if (!p->settings_valid && (regs[342 - BMSGW_SETTINGS_FIRST] & 0xFF) != 0)
-        log_warn("the BMS broadcasts on its own (register 342 = %u): the poller resyncs "
-                 "after it, writing 0 to register 342 turns it off",
-                 regs[342 - BMSGW_SETTINGS_FIRST] & 0xFF);
+    unsigned n = p->drv->pages[BMS_PAGE_SETTINGS].count;
+    memcpy(p->settings, regs, (n < BMS_REGS_MAX ? n : BMS_REGS_MAX) * sizeof(regs[0]));
+    char note[200];
+    const char *say =
+        p->drv->settings_note ? p->drv->settings_note(regs, note, sizeof(note)) : NULL;
+    if (!p->settings_valid && say)
+        log_warn("%s", say);
     p->settings_valid = true;
 }
 
-void bms_stage_block(struct bms_poller *p, enum tinybms_block b, const uint16_t *regs,
-                     int64_t now_ms)
+void bms_stage_page(struct bms_poller *p, enum bms_page page, const uint16_t *regs, int64_t now_ms)
 {
-    if (b >= TINYBMS_BLOCK_COUNT || b == TINYBMS_BLOCK_EVENTS || b == TINYBMS_BLOCK_LIVE)
+    if (page >= BMS_PAGE_COUNT || page == BMS_PAGE_EVENTS)
         return;
-    unsigned n = tinybms_blocks[b].count;
-    if (n > TINYBMS_READ_MAX)
-        n = TINYBMS_READ_MAX;
-    memcpy(p->staged[b].regs, regs, n * sizeof(regs[0]));
-    p->staged[b].read_ms = now_ms;
-    p->staged_mask |= 1u << b;
-    if (b == TINYBMS_BLOCK_SETTINGS)
+    unsigned n = p->drv->pages[page].count;
+    if (n > BMS_REGS_MAX)
+        n = BMS_REGS_MAX;
+    memcpy(p->staged[page].regs, regs, n * sizeof(regs[0]));
+    p->staged[page].read_ms = now_ms;
+    p->staged_mask |= 1u << page;
+    if (page == BMS_PAGE_SETTINGS)
         keep_settings(p, regs);
 }
 
-void bms_publish_block(struct bms_poller *p, enum tinybms_block b, const uint16_t *regs,
-                       int64_t now_ms)
+void bms_publish_page(struct bms_poller *p, enum bms_page page, const uint16_t *regs,
+                      int64_t now_ms)
 {
     struct bmsgw_system *sys;
     struct bmsgw_string *st = begin(p, &sys);
-    apply_block(st, b, regs, now_ms);
-    if (b == TINYBMS_BLOCK_SETTINGS)
+    p->drv->apply_page(page, regs, st, now_ms);
+    if (page == BMS_PAGE_SETTINGS)
         keep_settings(p, regs);
     commit(p, st, now_ms);
 }
@@ -238,13 +216,13 @@ static void publish_bms_event(struct bms_poller *p, const struct bmsgw_bms_event
 void bms_publish_bms_events(struct bms_poller *p, const uint16_t *regs, int64_t now_ms)
 {
     struct bmsgw_bms_event cur[BMSGW_EVENTS_MAX], fresh[BMSGW_EVENTS_MAX];
-    unsigned n = tinybms_decode_events(regs, cur);
-    unsigned n_new = tinybms_events_new(p->events, p->n_events, p->events_baseline, cur, n, fresh);
+    unsigned n = p->drv->decode_events(regs, cur);
+    unsigned n_new = bms_events_new(p->events, p->n_events, p->events_baseline, cur, n, fresh);
     memcpy(p->events, cur, n * sizeof(cur[0]));
     p->n_events = n;
     p->events_baseline = true;
     p->event_seq += n_new;
-    p->staged_mask |= 1u << TINYBMS_BLOCK_EVENTS; /* into the cycle's next commit */
+    p->staged_mask |= 1u << BMS_PAGE_EVENTS; /* into the cycle's next commit */
     (void)now_ms;
     for (unsigned i = 0; i < n_new; i++)
         publish_bms_event(p, &fresh[i]);

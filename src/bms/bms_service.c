@@ -149,33 +149,35 @@ static void seed_strings(struct bms_service *s, int64_t now_ms)
     for (unsigned i = 0; i < s->count; i++) {
         struct bms_poller *p = &s->pollers[i];
         struct bmsgw_string *st = &sys->strings[i];
-        unsigned c0 = tinybms_string_cell_first(i), s0 = tinybms_string_sensor_first(i);
+        const struct bms_range *r = &p->range;
         snprintf(st->name, sizeof(st->name), "%s", p->port.name);
-        st->cell_first = (uint16_t)c0;
-        st->sensor_first = (uint16_t)s0;
-        st->sensor_count = TINYBMS_SENSORS;
-        for (unsigned k = 0; k < TINYBMS_SENSORS; k++)
-            sys->sensor_dc[s0 + k] = BMSGW_TEMP_ABSENT;
+        st->cell_first = r->cell_first;
+        st->sensor_first = r->sensor_first;
+        st->sensor_count = r->sensor_count;
+        for (unsigned k = 0; k < r->sensor_count; k++)
+            sys->sensor_dc[r->sensor_first + k] = BMSGW_TEMP_ABSENT;
+        if (sys->cell_count < r->cell_first + r->cell_count)
+            sys->cell_count = (uint16_t)(r->cell_first + r->cell_count);
+        if (sys->sensor_count < r->sensor_first + r->sensor_count)
+            sys->sensor_count = (uint16_t)(r->sensor_first + r->sensor_count);
         st->mosfet_temp_dc = BMSGW_TEMP_ABSENT;
         st->charged_wh = p->charged_wh;
         st->discharged_wh = p->discharged_wh;
         st->link.state = BMSGW_LINK_CONNECTING;
         st->link.since_ms = now_ms;
     }
-    if (sys->cell_count < s->count * TINYBMS_MAX_CELLS)
-        sys->cell_count = (uint16_t)(s->count * TINYBMS_MAX_CELLS);
-    if (sys->sensor_count < s->count * TINYBMS_SENSORS)
-        sys->sensor_count = (uint16_t)(s->count * TINYBMS_SENSORS);
     snapshot_write_commit(s->svc->app->snap, now_ms);
 }
 
 static int poller_init(struct bms_service *s, unsigned i, const struct bmsgw_config *cfg,
-                       uint64_t gen, int64_t now_ms)
+                       const struct bms_range *range, uint64_t gen, int64_t now_ms)
 {
     struct bms_poller *p = &s->pollers[i];
     p->owner = s;
     p->index = i;
     p->port = cfg->bms.ports[i];
+    p->drv = bms_driver_pick(s->svc->app->bms_drivers, &p->port);
+    p->range = *range;
     p->cfg = cfg->bms;
     p->cfg_generation = gen;
     snprintf(p->tag, sizeof(p->tag), "bms:%.19s", cfg->bms.ports[i].name);
@@ -237,10 +239,12 @@ static int bms_start(struct service *svc)
     uint64_t gen = config_store_get(svc->app->config, cfg);
     int64_t now = bmsgw_clock_ms(s->clk);
     s->count = (unsigned)cfg->bms.port_count;
+    struct bms_range ranges[CFG_MAX_PORTS];
+    bms_layout(&cfg->bms, svc->app->bms_drivers, ranges);
     for (unsigned i = 0; i < s->count; i++)
         s->pollers[i].stop_efd = -1;
     for (unsigned i = 0; i < s->count && rc == 0; i++)
-        rc = poller_init(s, i, cfg, gen, now);
+        rc = poller_init(s, i, cfg, &ranges[i], gen, now);
     if (cfg->state_dir[0])
         snprintf(s->energy_path, sizeof(s->energy_path), "%s/%s", cfg->state_dir, ENERGY_FILE);
     free(cfg);

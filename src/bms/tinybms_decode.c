@@ -107,15 +107,6 @@ static int check_pack_voltage(const struct tinybms_live *l, char *why, size_t si
     return 0;
 }
 
-int tinybms_check_cells(const struct tinybms_live *l, unsigned expected, const char *source,
-                        char *why, size_t why_size)
-{
-    if (expected == 0 || l->cell_count == expected)
-        return 0;
-    return reject(why, why_size, "the BMS reports %u series cells, the string has %u (%s)",
-                  l->cell_count, expected, source);
-}
-
 static void decode_counters(const uint16_t *regs, struct tinybms_live *out)
 {
     const struct tinybms_reg *lt = live_reg("lifetime_s"), *tl = live_reg("time_left_s");
@@ -160,73 +151,42 @@ int tinybms_decode_live(const uint16_t regs[TINYBMS_LIVE_COUNT], struct tinybms_
     return 0;
 }
 
-unsigned tinybms_string_cell_first(unsigned string_index)
+void tinybms_sample(const struct tinybms_live *l, struct bms_sample *out)
 {
-    return string_index * TINYBMS_MAX_CELLS;
-}
-
-unsigned tinybms_string_sensor_first(unsigned string_index)
-{
-    return string_index * TINYBMS_SENSORS;
-}
-
-static void apply_extremes(const struct tinybms_live *l, struct bmsgw_string *st)
-{
-    st->min_cell_mv = st->max_cell_mv = l->cell_mv[0];
-    st->min_cell_no = st->max_cell_no = 1;
-    for (unsigned i = 1; i < l->cell_count; i++) {
-        if (l->cell_mv[i] < st->min_cell_mv) {
-            st->min_cell_mv = l->cell_mv[i];
-            st->min_cell_no = (uint16_t)(i + 1);
-        }
-        if (l->cell_mv[i] > st->max_cell_mv) {
-            st->max_cell_mv = l->cell_mv[i];
-            st->max_cell_no = (uint16_t)(i + 1);
-        }
+    memset(out, 0, sizeof(*out));
+    out->cell_count = l->cell_count <= TINYBMS_MAX_CELLS ? l->cell_count : TINYBMS_MAX_CELLS;
+    for (unsigned i = 0; i < out->cell_count; i++) {
+        out->cell_mv[i] = l->cell_mv[i];
+        out->cell_flags[i] =
+            (uint8_t)((l->balance_needed >> i & 1u ? BMSGW_CELL_BALANCE_NEEDED : 0) |
+                      (l->balancing >> i & 1u ? BMSGW_CELL_BALANCING : 0));
     }
+    out->sensor_count = TINYBMS_SENSORS;
+    for (unsigned i = 0; i < TINYBMS_SENSORS; i++)
+        out->sensor_dc[i] = l->sensor_dc[i];
+    out->mosfet_temp_dc = l->mosfet_temp_dc;
+    out->pack_v = l->pack_v;
+    out->current_a = l->current_a;
+    out->soc_pct = l->soc_pct;
+    out->soh_pct = l->soh_pct;
+    out->state = (uint8_t)tinybms_state(l->status);
+    out->status_code = l->status;
+    out->lifetime_s = l->lifetime_s;
+    out->time_left_s = l->time_left_s;
 }
 
 void tinybms_live_apply(const struct tinybms_live *l, struct bmsgw_system *sys,
                         unsigned string_index, int64_t sample_ms)
 {
-    if (string_index >= BMSGW_MAX_STRINGS ||
-        tinybms_string_cell_first(string_index + 1) > BMSGW_MAX_CELLS)
+    struct bms_sample s;
+    struct bms_range r = { .cell_first = (uint16_t)(string_index * TINYBMS_MAX_CELLS),
+                           .cell_count = TINYBMS_MAX_CELLS,
+                           .sensor_first = (uint16_t)(string_index * TINYBMS_SENSORS),
+                           .sensor_count = TINYBMS_SENSORS };
+    if (string_index >= BMSGW_MAX_STRINGS)
         return;
-    struct bmsgw_string *st = &sys->strings[string_index];
-    unsigned c0 = tinybms_string_cell_first(string_index);
-    unsigned s0 = tinybms_string_sensor_first(string_index);
-
-    st->cell_first = (uint16_t)c0;
-    st->cell_count = l->cell_count;
-    st->sensor_first = (uint16_t)s0;
-    st->sensor_count = TINYBMS_SENSORS;
-    for (unsigned i = 0; i < TINYBMS_MAX_CELLS; i++) {
-        bool used = i < l->cell_count;
-        sys->cell_mv[c0 + i] = used ? l->cell_mv[i] : 0;
-        sys->cell_flags[c0 + i] =
-            (uint8_t)((used && (l->balance_needed >> i & 1u) ? BMSGW_CELL_BALANCE_NEEDED : 0) |
-                      (used && (l->balancing >> i & 1u) ? BMSGW_CELL_BALANCING : 0));
-    }
-    for (unsigned i = 0; i < TINYBMS_SENSORS; i++)
-        sys->sensor_dc[s0 + i] = l->sensor_dc[i];
-    if (sys->cell_count < c0 + TINYBMS_MAX_CELLS)
-        sys->cell_count = (uint16_t)(c0 + TINYBMS_MAX_CELLS);
-    if (sys->sensor_count < s0 + TINYBMS_SENSORS)
-        sys->sensor_count = (uint16_t)(s0 + TINYBMS_SENSORS);
-
-    st->pack_v = l->pack_v;
-    st->current_a = l->current_a;
-    st->soc_pct = l->soc_pct;
-    st->soh_pct = l->soh_pct;
-    st->mosfet_temp_dc = l->mosfet_temp_dc;
-    st->bms_name = TINYBMS_NAME;
-    st->state = (uint8_t)tinybms_state(l->status);
-    st->status_code = l->status;
-    st->time_left_s = l->time_left_s;
-    st->lifetime_s = l->lifetime_s;
-    apply_extremes(l, st);
-    st->sample_ms = sample_ms;
-    st->online = true;
+    tinybms_sample(l, &s);
+    bms_sample_apply(&s, sys, string_index, &r, TINYBMS_NAME, sample_ms);
 }
 
 /* The settings registers that are cut-offs of the model, with their documented ranges. */
@@ -297,37 +257,5 @@ unsigned tinybms_decode_events(const uint16_t regs[TINYBMS_EVENTS_REGS],
         n++;
     }
     sort_newest_first(out, n);
-    return n;
-}
-
-static bool event_in(const struct bmsgw_bms_event *list, unsigned n,
-                     const struct bmsgw_bms_event *e)
-{
-    for (unsigned i = 0; i < n; i++)
-        if (list[i].timestamp_s == e->timestamp_s && list[i].id == e->id)
-            return true;
-    return false;
-}
-
-unsigned tinybms_events_new(const struct bmsgw_bms_event *prev, unsigned n_prev, bool baseline,
-                            const struct bmsgw_bms_event *cur, unsigned n_cur,
-                            struct bmsgw_bms_event *fresh)
-{
-    if (!baseline)
-        return 0;
-    uint32_t newest = 0;
-    for (unsigned i = 0; i < n_prev; i++)
-        if (prev[i].timestamp_s > newest)
-            newest = prev[i].timestamp_s;
-    unsigned n = 0;
-    /* cur is newest first: walk it backwards so fresh[] comes out oldest first */
-    for (unsigned i = n_cur; i-- > 0;) {
-        const struct bmsgw_bms_event *e = &cur[i];
-        if (event_in(prev, n_prev, e))
-            continue;
-        if (n_prev > 0 && e->timestamp_s < newest)
-            continue;
-        fresh[n++] = *e;
-    }
     return n;
 }

@@ -120,9 +120,9 @@ static const struct cfg_key port_keys[] = {
     INT(struct cfg_port, rts_delay_us, 0, 100000, 0, "us",
         "Delay between raising RTS and sending, and after sending.", 0),
     INT(struct cfg_port, cells, 0, 48, 0, NULL,
-        "Series cells of this string; 0 = the count the BMS reports first after start. A sample "
-        "with another count, or whose pack voltage is more than half a cell from its cell sum, "
-        "is rejected.",
+        "Series cells of this string, at most what its BMS handles (tinybms: 16); 0 = the count "
+        "the BMS reports first after start. A sample with another count, or whose pack voltage "
+        "is more than half a cell from its cell sum, is rejected.",
         0),
     { 0 },
 };

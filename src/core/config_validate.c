@@ -32,6 +32,13 @@ static int check_ports(const struct cfg_bms *b, const struct cfg_origins *o, str
         snprintf(key, sizeof(key), "bms.ports[%d].device", i);
         if (!b->ports[i].device[0])
             return fail_at(o, err, key, "is required (the serial device, e.g. /dev/ttyUSB0)");
+        unsigned most = cfg_bms_driver_max_cells((unsigned)b->ports[i].type);
+        if (b->ports[i].cells > 0 && (unsigned)b->ports[i].cells > most) {
+            snprintf(key, sizeof(key), "bms.ports[%d].cells", i);
+            return fail_at(o, err, key, "a %s handles at most %u series cells (got %d)",
+                           cfg_bms_driver_name((unsigned)b->ports[i].type), most,
+                           b->ports[i].cells);
+        }
         for (int j = 0; j < i; j++) {
             if (strcmp(b->ports[i].device, b->ports[j].device) == 0)
                 return fail_at(o, err, key, "\"%s\" is already used by bms.ports[%d]",

@@ -88,7 +88,7 @@ static void fuzz_reply(const uint8_t *data, size_t size, uint8_t pick)
         CHECK(k <= BMSGW_EVENTS_MAX);
         for (unsigned i = 1; i < k; i++)
             CHECK(ev[i - 1].timestamp_s >= ev[i].timestamp_s);
-        CHECK(tinybms_events_new(ev + k / 2, k - k / 2, true, ev, k, fresh) <= k);
+        CHECK(bms_events_new(ev + k / 2, k - k / 2, true, ev, k, fresh) <= k);
     }
 }
 

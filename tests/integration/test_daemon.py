@@ -75,6 +75,7 @@ class CheckConfig(unittest.TestCase):
             "lg-family.conf": ":3: can.battery_family: \"LG-RESU\" contains LG",
             "cutoff-below-charge.conf": ":3: alarms.cell_high_mv: 3480 mV is below",
             "too-many-cells.conf": ":3: bms.ports[0].cells:",
+            "cells-above-driver.conf": ":3: bms.ports[0].cells: a tinybms handles at most 16",
             "unknown-bms-type.conf": ":3: bms.ports[0].type: must be one of tinybms (got \"daly\")",
             "unknown-can-protocol.conf": ":3: can.protocol: must be one of victron",
             "bad-enum.conf": ":3: can.on_stale: must be one of silence, block",

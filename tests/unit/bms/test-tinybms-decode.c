@@ -134,11 +134,13 @@ static void test_cell_count_checked(void **state)
 {
     (void)state;
     struct tinybms_live l;
+    struct bms_sample s;
     char why[160];
     assert_int_equal(tinybms_decode_live(golden16, &l, why, sizeof(why)), 0);
-    assert_int_equal(tinybms_check_cells(&l, 0, "any", why, sizeof(why)), 0);
-    assert_int_equal(tinybms_check_cells(&l, 16, "bms.ports[0].cells", why, sizeof(why)), 0);
-    assert_int_equal(tinybms_check_cells(&l, 15, "bms.ports[0].cells", why, sizeof(why)), -EDOM);
+    tinybms_sample(&l, &s);
+    assert_int_equal(bms_sample_check_cells(&s, 0, "any", why, sizeof(why)), 0);
+    assert_int_equal(bms_sample_check_cells(&s, 16, "bms.ports[0].cells", why, sizeof(why)), 0);
+    assert_int_equal(bms_sample_check_cells(&s, 15, "bms.ports[0].cells", why, sizeof(why)), -EDOM);
     assert_string_equal(why, "the BMS reports 16 series cells, the string has 15 "
                              "(bms.ports[0].cells)");
 }
@@ -258,19 +260,19 @@ static void test_new_events(void **state)
     };
     struct bmsgw_bms_event fresh[8];
     /* the first read after start is the baseline: nothing is new */
-    assert_int_equal(tinybms_events_new(NULL, 0, false, cur, 4, fresh), 0);
+    assert_int_equal(bms_events_new(NULL, 0, false, cur, 4, fresh), 0);
     /* two new events, oldest first */
-    assert_int_equal(tinybms_events_new(prev, 2, true, cur, 4, fresh), 2);
+    assert_int_equal(bms_events_new(prev, 2, true, cur, 4, fresh), 2);
     assert_int_equal(fresh[0].id, 0x64);
     assert_int_equal(fresh[1].id, 0x03);
     /* an unchanged log has nothing new */
-    assert_int_equal(tinybms_events_new(cur, 4, true, cur, 4, fresh), 0);
+    assert_int_equal(bms_events_new(cur, 4, true, cur, 4, fresh), 0);
     /* an old entry that was pushed out and comes back (shifted log) is not new */
     const struct bmsgw_bms_event shifted[] = { { 120, 0x03 }, { 30, 0x05 } };
-    assert_int_equal(tinybms_events_new(prev, 2, true, shifted, 2, fresh), 1);
+    assert_int_equal(bms_events_new(prev, 2, true, shifted, 2, fresh), 1);
     assert_int_equal(fresh[0].id, 0x03);
     /* after the log was cleared every entry is new */
-    assert_int_equal(tinybms_events_new(NULL, 0, true, cur, 2, fresh), 2);
+    assert_int_equal(bms_events_new(NULL, 0, true, cur, 2, fresh), 2);
 }
 
 int main(void)

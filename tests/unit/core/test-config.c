@@ -185,6 +185,8 @@ static const struct fixture_case fixtures[] = {
     { "cutoff-below-charge.conf", 3, "alarms.cell_high_mv",
       "3480 mV is below limits.cell_charge_mv + 50 mV (3500 mV)" },
     { "too-many-cells.conf", 3, "bms.ports[0].cells", "0..48" },
+    { "cells-above-driver.conf", 3, "bms.ports[0].cells",
+      "a tinybms handles at most 16 series cells (got 24)" },
     { "unknown-bms-type.conf", 3, "bms.ports[0].type", "must be one of tinybms (got \"daly\")" },
     { "bad-enum.conf", 3, "can.on_stale", "must be one of silence, block (got \"ignore\")" },
     { "unknown-can-protocol.conf", 3, "can.protocol",
