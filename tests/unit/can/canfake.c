@@ -29,6 +29,8 @@ static int f_open(void *ctx, const char *ifname, const uint32_t *rx_ids, unsigne
     struct fake *k = ctx;
     pthread_mutex_lock(&k->lock);
     int rc = k->open_rc;
+    if (k->opens < 32)
+        k->open_ms[k->opens] = bmsgw_clock_ms(k->clk);
     k->opens++;
     pthread_mutex_unlock(&k->lock);
     if (rc < 0) {
@@ -51,7 +53,7 @@ static int f_send(void *ctx, int fd, const struct can_frame_io *f)
     pthread_mutex_lock(&k->lock);
     int rc = k->send_rc;
     if (rc == 0 && k->n_sent < MAX_SENT)
-        k->sent[k->n_sent++] = (struct sent){ .t_ms = clock_mono_ms(), .f = *f };
+        k->sent[k->n_sent++] = (struct sent){ .t_ms = bmsgw_clock_ms(k->clk), .f = *f };
     pthread_mutex_unlock(&k->lock);
     return rc;
 }
@@ -157,6 +159,7 @@ struct fx *fx_new(void (*tune)(struct bmsgw_config *))
 
 void fx_start(struct fx *x)
 {
+    x->fake.clk = app_clock(&x->app);
     assert_int_equal(can_service_start_with(&x->svc, &canfake_ops, &x->fake), 0);
     x->started = true;
 }
@@ -179,7 +182,7 @@ void fx_free(struct fx *x)
 /* Publish the template as a fresh sample. */
 void commit(struct fx *x)
 {
-    int64_t now = clock_mono_ms();
+    int64_t now = bmsgw_clock_ms(app_clock(&x->app));
     struct bmsgw_system *w = snapshot_write_begin(x->app.snap);
     memcpy(w, x->tmpl, sizeof(*w));
     w->strings[0].sample_ms = now;

@@ -14,6 +14,7 @@
 
 #include "bmsgw/app.h"
 #include "bmsgw/can.h"
+#include "bmsgw/clock.h"
 #include "bmsgw/compose.h"
 #include "bmsgw/service.h"
 
@@ -28,10 +29,12 @@ struct sent {
 /* The fake link: records sends, serves injected frames, fails on demand. */
 struct fake {
     pthread_mutex_t lock;
-    int efd; /* readable while rx frames wait */
+    const struct bmsgw_clock *clk; /* what sends and opens are stamped by: the app's clock */
+    int efd;                       /* readable while rx frames wait */
     int open_rc;
     int send_rc;
     int opens;
+    int64_t open_ms[32]; /* the first 32 opens */
     int restarts;
     unsigned n_sent;
     struct sent sent[MAX_SENT];
