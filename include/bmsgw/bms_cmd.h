@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* bms_cmd.h — requests to a TinyBMS poller through its command queue (app->bms_cmdq[string]). */
+/* bms_cmd.h — requests to a BMS poller through its command queue (app->bms_cmdq[string]). */
 #ifndef BMSGW_BMS_CMD_H
 #define BMSGW_BMS_CMD_H
 

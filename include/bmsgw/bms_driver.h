@@ -67,6 +67,25 @@ struct bms_page_def {
     uint16_t count; /* 0: the BMS has no such page; at most BMS_REGS_MAX */
 };
 
+/* A named code value of a setting; tables end with name == NULL. */
+struct bms_choice {
+    int value;
+    const char *name;
+};
+
+/* One setting of the settings page, as people and the API see it. */
+struct bms_setting {
+    const char *key;  /* snake_case with unit: "over_voltage_cutoff_mv" */
+    const char *name; /* for people: "Over-voltage cutoff" */
+    const char *unit; /* "mV", "A", "degC", ... or "" */
+    unsigned addr;    /* its first register */
+    unsigned words;   /* registers it spans: 1 or 2 */
+    bool writable;
+    double min, max;                  /* writable: the values allowed */
+    const struct bms_choice *choices; /* names of its values, or NULL */
+    const void *impl;                 /* the driver's own entry */
+};
+
 enum bms_control { BMS_CONTROL_RESET = 0, BMS_CONTROL_CLEAR_EVENTS, BMS_CONTROL_CLEAR_STATS };
 
 /*
@@ -108,6 +127,15 @@ struct bms_driver {
     int (*setting_check)(const uint16_t *settings, unsigned addr, uint16_t raw, char *why,
                          size_t why_size);
     const char *(*setting_key)(unsigned addr); /* its name, or NULL */
+    /* The settings for people and the API: entry i (0, 1, ...); false past the last. */
+    bool (*setting_at)(unsigned i, struct bms_setting *out);
+    /* Its value from the settings page as read (bmsgw_string.settings_reg): 0, or -ENODATA /
+     * -EDOM when the registers hold none. */
+    int (*setting_value)(const struct bms_setting *s, const uint16_t *page, double *value);
+    /* words (s->words registers from s->addr, holding their current contents) with value
+     * encoded: 0, or -EINVAL / -ERANGE with why naming what is allowed. */
+    int (*setting_encode)(const struct bms_setting *s, double value, uint16_t *words, char *why,
+                          size_t why_size);
     int (*write)(struct bms_link *l, uint16_t addr, uint16_t value);
     int (*control)(struct bms_link *l, enum bms_control what);
 };
@@ -124,6 +152,9 @@ extern const struct bms_driver *const bms_drivers[];
 const struct bms_driver *bms_driver_pick(const struct bms_driver *const *list,
                                          const struct cfg_port *port);
 const struct bms_driver *bms_driver_of(const struct cfg_port *port);
+
+/* The setting called key (setting_at), false when the driver has none. */
+bool bms_setting_find(const struct bms_driver *d, const char *key, struct bms_setting *out);
 
 /* ---- shared by every driver (src/bms/bms_sample.c) ---------------------------------------- */
 

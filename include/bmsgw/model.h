@@ -12,6 +12,8 @@
 #define BMSGW_MAX_STRINGS 64
 #define BMSGW_NAME_MAX    32
 
+struct bms_driver;
+
 /* A temperature that is not measured (an unplugged sensor). */
 #define BMSGW_TEMP_ABSENT INT16_MIN
 
@@ -104,8 +106,9 @@ enum bmsgw_threshold {
 struct bmsgw_string {
     char name[BMSGW_NAME_MAX];
     const char *bms_name; /* its driver's name for the BMS ("TinyBMS"): static; NULL = none yet */
-    bool online;          /* link up and the newest sample accepted */
-    int64_t sample_ms;    /* monotonic ms of the newest accepted sample, 0 = none yet */
+    const struct bms_driver *driver; /* the driver that reads it (bms_driver.h), NULL = none */
+    bool online;                     /* link up and the newest sample accepted */
+    int64_t sample_ms;               /* monotonic ms of the newest accepted sample, 0 = none yet */
 
     uint16_t cell_first; /* range in bmsgw_system.cell_mv[] */
     uint16_t cell_count;

@@ -72,12 +72,6 @@ extern const struct tinybms_block_def tinybms_blocks[TINYBMS_BLOCK_COUNT];
 #define TINYBMS_WRITE_FIRST  300
 #define TINYBMS_WRITE_LAST   399
 
-/* A named code value of a TINYBMS_CODE entry; tables end with name == NULL. */
-struct tinybms_choice {
-    int value;
-    const char *name;
-};
-
 struct tinybms_reg {
     uint16_t addr;
     uint8_t words; /* registers spanned: 1, 2, or the array length */
@@ -94,7 +88,7 @@ struct tinybms_reg {
     double scale;     /* value = raw * scale */
     double min;       /* writable entries: allowed values (value units) */
     double max;
-    const struct tinybms_choice *choices; /* TINYBMS_CODE: names of the values, or NULL */
+    const struct bms_choice *choices; /* TINYBMS_CODE: names of the values, or NULL */
 };
 
 extern const struct tinybms_reg tinybms_regs[];

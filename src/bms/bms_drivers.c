@@ -3,6 +3,8 @@
 #include "bmsgw/bms_driver.h"
 #include "bmsgw/config.h"
 
+#include <string.h>
+
 /* The first is the default of bms.ports[].type. Adding a driver: its files and one line here. */
 const struct bms_driver *const bms_drivers[] = {
     &tinybms_driver,
@@ -39,4 +41,12 @@ const struct bms_driver *bms_driver_pick(const struct bms_driver *const *list,
 const struct bms_driver *bms_driver_of(const struct cfg_port *port)
 {
     return bms_driver_pick(bms_drivers, port);
+}
+
+bool bms_setting_find(const struct bms_driver *d, const char *key, struct bms_setting *out)
+{
+    for (unsigned i = 0; d->setting_at && d->setting_at(i, out); i++)
+        if (strcmp(out->key, key) == 0)
+            return true;
+    return false;
 }

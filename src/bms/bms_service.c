@@ -151,6 +151,7 @@ static void seed_strings(struct bms_service *s, int64_t now_ms)
         struct bmsgw_string *st = &sys->strings[i];
         const struct bms_range *r = &p->range;
         snprintf(st->name, sizeof(st->name), "%s", p->port.name);
+        st->driver = p->drv;
         st->cell_first = r->cell_first;
         st->sensor_first = r->sensor_first;
         st->sensor_count = r->sensor_count;

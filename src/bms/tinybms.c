@@ -205,7 +205,7 @@ int tinybms_setting_check(const uint16_t settings[BMSGW_SETTINGS_COUNT], unsigne
 
 const char *tinybms_reg_choice_name(const struct tinybms_reg *r, int value)
 {
-    for (const struct tinybms_choice *c = r->choices; c && c->name; c++)
+    for (const struct bms_choice *c = r->choices; c && c->name; c++)
         if (c->value == value)
             return c->name;
     return NULL;

@@ -74,6 +74,41 @@ static const char *setting_key(unsigned addr)
     return r ? r->key : NULL;
 }
 
+static bool setting_at(unsigned i, struct bms_setting *out)
+{
+    unsigned k = 0;
+    for (unsigned j = 0; j < tinybms_reg_count; j++) {
+        const struct tinybms_reg *r = &tinybms_regs[j];
+        if (r->block != TINYBMS_BLOCK_SETTINGS || k++ != i)
+            continue;
+        bool rw = r->access == TINYBMS_READ_WRITE && r->type != TINYBMS_FLOAT32;
+        *out = (struct bms_setting){ .key = r->key,
+                                     .name = r->name,
+                                     .unit = r->unit,
+                                     .addr = r->addr,
+                                     .words = r->words,
+                                     .writable = rw,
+                                     .min = r->min,
+                                     .max = r->max,
+                                     .choices = r->choices,
+                                     .impl = r };
+        return true;
+    }
+    return false;
+}
+
+static int setting_value(const struct bms_setting *s, const uint16_t *page, double *value)
+{
+    const struct tinybms_reg *r = s->impl;
+    return tinybms_reg_value(r, page + (r->addr - BMSGW_SETTINGS_FIRST), 0, value);
+}
+
+static int setting_encode(const struct bms_setting *s, double value, uint16_t *words, char *why,
+                          size_t why_size)
+{
+    return tinybms_reg_encode(s->impl, value, words, why, why_size);
+}
+
 static int write_one(struct bms_link *l, uint16_t addr, uint16_t value)
 {
     struct tinybms_req w = { .fc = TINYBMS_FC_WRITE, .addr = addr, .count = 1, .values = &value };
@@ -118,6 +153,9 @@ const struct bms_driver tinybms_driver = {
     .settings_note = settings_note,
     .setting_check = tinybms_setting_check,
     .setting_key = setting_key,
+    .setting_at = setting_at,
+    .setting_value = setting_value,
+    .setting_encode = setting_encode,
     .write = write_one,
     .control = control,
 };

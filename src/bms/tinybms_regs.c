@@ -18,7 +18,7 @@ const struct tinybms_block_def tinybms_blocks[TINYBMS_BLOCK_COUNT] = {
                                  .count = BMSGW_IDENT_COUNT },
 };
 
-static const struct tinybms_choice status_choices[] = {
+static const struct bms_choice status_choices[] = {
     { 0x91, "charging" },
     { 0x92, "fully charged" },
     { 0x93, "discharging" },
@@ -27,40 +27,40 @@ static const struct tinybms_choice status_choices[] = {
     { 0x9B, "fault" },
     { 0, NULL },
 };
-static const struct tinybms_choice distance_units[] = {
+static const struct bms_choice distance_units[] = {
     { 1, "meter" }, { 2, "kilometer" }, { 3, "feet" }, { 4, "mile" }, { 5, "yard" }, { 0, NULL },
 };
-static const struct tinybms_choice charger_types[] = {
+static const struct bms_choice charger_types[] = {
     { 0, "variable" },
     { 1, "CC/CV" },
     { 2, "CAN" },
     { 0, NULL },
 };
-static const struct tinybms_choice temp_sensor_types[] = {
+static const struct bms_choice temp_sensor_types[] = {
     { 0, "dual 10k NTC" },
     { 1, "multipoint active sensor" },
     { 0, NULL },
 };
-static const struct tinybms_choice operation_modes[] = {
+static const struct bms_choice operation_modes[] = {
     { 0, "dual port" },
     { 1, "single port" },
     { 0, NULL },
 };
-static const struct tinybms_choice precharge_durations[] = {
+static const struct bms_choice precharge_durations[] = {
     { 0, "0.1 s" }, { 1, "0.2 s" }, { 2, "0.5 s" }, { 3, "1 s" }, { 4, "2 s" },
     { 5, "3 s" },   { 6, "4 s" },   { 7, "5 s" },   { 0, NULL },
 };
-static const struct tinybms_choice broadcast_intervals[] = {
+static const struct bms_choice broadcast_intervals[] = {
     { 0, "off" }, { 1, "0.1 s" }, { 2, "0.2 s" }, { 3, "0.5 s" }, { 4, "1 s" },
     { 5, "2 s" }, { 6, "5 s" },   { 7, "10 s" },  { 0, NULL },
 };
-static const struct tinybms_choice broadcast_protocols[] = {
+static const struct bms_choice broadcast_protocols[] = {
     { 0, "CA V3" },
     { 1, "ASCII" },
     { 2, "SOC bar" },
     { 0, NULL },
 };
-static const struct tinybms_choice reset_reasons[] = {
+static const struct bms_choice reset_reasons[] = {
     { 0, "unknown" },
     { 1, "low power" },
     { 2, "window watchdog" },
@@ -71,7 +71,7 @@ static const struct tinybms_choice reset_reasons[] = {
     { 7, "option bytes loading" },
     { 0, NULL },
 };
-static const struct tinybms_choice wakeup_reasons[] = {
+static const struct bms_choice wakeup_reasons[] = {
     { 0, "charger connected" },  { 1, "ignition" }, { 2, "discharging detected" },
     { 3, "UART communication" }, { 0, NULL },
 };

@@ -365,12 +365,12 @@ int rest_bms_running(struct rest_api *api, struct rest_response *rs)
     struct service *svc = services_find(api->app->services, "bms");
     struct service_status st;
     if (!svc) {
-        rest_error(rs, 503, NULL, "this gateway was built without the TinyBMS service");
+        rest_error(rs, 503, NULL, "this gateway was built without the BMS service");
         return -1;
     }
     service_get_status(svc, &st);
     if (st.state != SERVICE_RUNNING && st.state != SERVICE_DEGRADED) {
-        rest_error(rs, 503, NULL, "the TinyBMS service is %s%s%s", service_state_name(st.state),
+        rest_error(rs, 503, NULL, "the BMS service is %s%s%s", service_state_name(st.state),
                    st.last_error[0] ? ": " : "", st.last_error);
         return -1;
     }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* rest_bms.c — the TinyBMS settings registers: listing them live and writing one with read-back. */
+/* rest_bms.c — the settings of each string's BMS, as its driver describes them: listing them live
+ * and writing one with read-back. */
 #include "rest_internal.h"
 
 #include <errno.h>
@@ -10,19 +11,15 @@
 
 #include "bmsgw/app.h"
 #include "bmsgw/bms_cmd.h"
+#include "bmsgw/bms_driver.h"
 #include "bmsgw/clock.h"
 #include "bmsgw/cmdq.h"
+#include "bmsgw/config_store.h"
 #include "bmsgw/log.h"
 #include "bmsgw/service.h"
 #include "bmsgw/status_json.h"
-#include "bmsgw/tinybms.h"
 
 #define WRITE_TIMEOUT_MS 2000
-
-static bool is_setting(const struct tinybms_reg *r)
-{
-    return r->block == TINYBMS_BLOCK_SETTINGS;
-}
 
 static int configured_strings(struct rest_api *api)
 {
@@ -32,23 +29,40 @@ static int configured_strings(struct rest_api *api)
     return n;
 }
 
-static json_t *choices_json(const struct tinybms_reg *r)
+/* The driver of string i: the one its poller uses, or before the poller ran, the one the
+ * configuration selects (bms.ports[i].type; the default for a port it does not have). */
+static const struct bms_driver *driver_of(struct rest_api *api, const struct bmsgw_string *st,
+                                          int i)
+{
+    if (st->driver)
+        return st->driver;
+    struct cfg_port port = { 0 };
+    struct bmsgw_config *cfg = malloc(sizeof(*cfg));
+    if (cfg && api->app->config) {
+        config_store_get(api->app->config, cfg);
+        if (i >= 0 && i < cfg->bms.port_count)
+            port = cfg->bms.ports[i];
+    }
+    free(cfg);
+    return bms_driver_pick(api->app->bms_drivers, &port);
+}
+
+static json_t *choices_json(const struct bms_setting *r)
 {
     if (!r->choices)
         return json_null();
     json_t *arr = json_array();
-    for (const struct tinybms_choice *c = r->choices; c->name; c++)
+    for (const struct bms_choice *c = r->choices; c->name; c++)
         json_array_append_new(arr, json_pack("{s:i,s:s}", "value", c->value, "name", c->name));
     return arr;
 }
 
-static json_t *reg_json(const struct tinybms_reg *r, const struct bmsgw_string *st)
+static json_t *reg_json(const struct bms_driver *d, const struct bms_setting *r,
+                        const struct bmsgw_string *st)
 {
     double v = NAN;
-    bool known =
-        st->settings_valid &&
-        tinybms_reg_value(r, &st->settings_reg[r->addr - BMSGW_SETTINGS_FIRST], 0, &v) == 0;
-    bool rw = r->access == TINYBMS_READ_WRITE && r->type != TINYBMS_FLOAT32;
+    bool known = st->settings_valid && d->setting_value(r, st->settings_reg, &v) == 0;
+    bool rw = r->writable;
     return json_pack(
         "{s:i,s:s,s:s,s:s,s:o,s:o,s:o,s:b,s:o}", "addr", r->addr, "key", r->key, "name", r->name,
         "unit", r->unit, "value", known ? json_rounded(v, 6) : json_null(), "min",
@@ -62,7 +76,7 @@ void rest_h_bms_registers(struct rest_api *api, const struct rest_request *rq, j
     long n;
     int strings = configured_strings(api);
     if (strings == 0) {
-        rest_error(rs, 503, NULL, "no TinyBMS is configured (bms.ports)");
+        rest_error(rs, 503, NULL, "no BMS is configured (bms.ports)");
         return;
     }
     if (rest_query_int(rq, "string", 1, strings, 1, &n, rs))
@@ -71,21 +85,24 @@ void rest_h_bms_registers(struct rest_api *api, const struct rest_request *rq, j
     if (!sys)
         return;
     const struct bmsgw_string *st = &sys->strings[n - 1];
+    const struct bms_driver *d = driver_of(api, st, (int)n - 1);
     json_t *regs = json_array();
-    for (unsigned i = 0; i < tinybms_reg_count; i++)
-        if (is_setting(&tinybms_regs[i]))
-            json_array_append_new(regs, reg_json(&tinybms_regs[i], st));
+    struct bms_setting r;
+    for (unsigned i = 0; d && d->setting_at && d->setting_at(i, &r); i++)
+        json_array_append_new(regs, reg_json(d, &r, st));
     int64_t now = clock_mono_ms();
-    rest_ok(rs, json_pack("{s:i,s:s,s:b,s:b,s:o,s:o}", "string", (int)n, "name", st->name, "online",
-                          st->online, "settings_valid", st->settings_valid, "settings_age_ms",
+    rest_ok(rs, json_pack("{s:i,s:s,s:o,s:b,s:b,s:o,s:o}", "string", (int)n, "name", st->name,
+                          "bms", d ? json_string(d->bms_name) : json_null(), "online", st->online,
+                          "settings_valid", st->settings_valid, "settings_age_ms",
                           st->settings_valid ? json_age_or_null(now, st->settings_ms) : json_null(),
                           "registers", regs));
     free(sys);
 }
 
-/* Validate {"string":N,"key":"...","value":X}. Returns the entry or NULL with a 422. */
-static const struct tinybms_reg *parse_write(struct rest_api *api, json_t *body, int *string,
-                                             double *value, struct rest_response *rs)
+/* Validate {"string":N,"key":"...","value":X}: fills r from the string's driver, or answers a
+ * 422 / 503 and returns false. */
+static bool parse_write(struct rest_api *api, const struct bmsgw_system *sys, json_t *body,
+                        int *string, double *value, struct bms_setting *r, struct rest_response *rs)
 {
     static const char *const allowed[] = { "string", "key", "value" };
     const char *k;
@@ -97,7 +114,7 @@ static const struct tinybms_reg *parse_write(struct rest_api *api, json_t *body,
             ok |= strcmp(k, allowed[i]) == 0;
         if (!ok) {
             rest_error(rs, 422, k, "unknown key %s (expected string, key, value)", k);
-            return NULL;
+            return false;
         }
     }
     int strings = configured_strings(api);
@@ -105,26 +122,27 @@ static const struct tinybms_reg *parse_write(struct rest_api *api, json_t *body,
     const char *key = json_string_value(json_object_get(body, "key"));
     if (!json_is_integer(js) || json_integer_value(js) < 1 || json_integer_value(js) > strings) {
         rest_error(rs, 422, "string", "string must be an integer 1..%d", strings);
-        return NULL;
+        return false;
     }
-    const struct tinybms_reg *r = key ? tinybms_reg_find_key(key) : NULL;
-    if (!r || !is_setting(r)) {
+    *string = (int)json_integer_value(js) - 1;
+    const struct bms_driver *d = driver_of(api, &sys->strings[*string], *string);
+    if (!key || !bms_setting_find(d, key, r)) {
         rest_error(rs, 422, "key",
-                   "key must name a TinyBMS settings register (see GET "
-                   "/api/bms/registers)");
-        return NULL;
+                   "key must name a settings register of the string's %s (see GET "
+                   "/api/bms/registers)",
+                   d->bms_name);
+        return false;
     }
     if (!json_is_number(jv)) {
         rest_error(rs, 422, "value", "value must be a number in %s",
                    r->unit[0] ? r->unit : "units");
-        return NULL;
+        return false;
     }
-    *string = (int)json_integer_value(js) - 1;
     *value = json_number_value(jv);
-    return r;
+    return true;
 }
 
-static int write_words(struct rest_api *api, int si, const struct tinybms_reg *r,
+static int write_words(struct rest_api *api, int si, const struct bms_setting *r,
                        const uint16_t *words, const uint16_t *before, uint16_t *readback,
                        struct cmdq_req *req)
 {
@@ -149,24 +167,30 @@ void rest_h_bms_write(struct rest_api *api, const struct rest_request *rq, json_
     int si;
     double value, got;
     char why[200];
-    const struct tinybms_reg *r = parse_write(api, body, &si, &value, rs);
-    if (!r || rest_bms_running(api, rs))
-        return;
+    struct bms_setting set, *r = &set;
     struct bmsgw_system *sys = rest_system_copy(api, rs);
     if (!sys)
         return;
+    if (!parse_write(api, sys, body, &si, &value, r, rs) || rest_bms_running(api, rs)) {
+        free(sys);
+        return;
+    }
     const struct bmsgw_string *st = &sys->strings[si];
-    uint16_t before[2], words[2], readback[2];
-    unsigned off = r->addr - BMSGW_SETTINGS_FIRST;
-    bool valid = st->settings_valid;
-    memcpy(before, &st->settings_reg[off], sizeof(uint16_t) * (r->words > 1 ? 2 : 1));
+    const struct bms_driver *d = driver_of(api, st, si);
+    uint16_t before[2] = { 0 }, words[2], readback[2];
+    unsigned first = d->pages[BMS_PAGE_SETTINGS].first;
+    unsigned off = r->addr - first;
+    bool valid = st->settings_valid && r->addr >= first && r->words <= 2 &&
+                 off + r->words <= BMSGW_SETTINGS_COUNT;
+    if (valid)
+        memcpy(before, &st->settings_reg[off], sizeof(uint16_t) * (r->words > 1 ? 2 : 1));
     free(sys);
     if (!valid) {
         rest_error(rs, 503, NULL, "the settings of string %d have not been read yet", si + 1);
         return;
     }
     memcpy(words, before, sizeof(words));
-    int rc = tinybms_reg_encode(r, value, words, why, sizeof(why));
+    int rc = d->setting_encode(r, value, words, why, sizeof(why));
     if (rc) {
         rest_error(rs, 422, "value", "%s", why);
         return;
@@ -179,10 +203,12 @@ void rest_h_bms_write(struct rest_api *api, const struct rest_request *rq, json_
                    r->key, si + 1, req.msg[0] ? req.msg : strerror(-rc));
         return;
     }
-    if (tinybms_reg_value(r, readback, 0, &got) != 0)
+    uint16_t page[BMSGW_SETTINGS_COUNT] = { 0 };
+    memcpy(&page[off], readback, sizeof(uint16_t) * (r->words > 1 ? 2 : 1));
+    if (d->setting_value(r, page, &got) != 0)
         got = NAN;
-    log_notice("TinyBMS string %d: %s set to %g %s through the API (read back %g)", si + 1, r->key,
-               value, r->unit, got);
+    log_notice("%s string %d: %s set to %g %s through the API (read back %g)", d->bms_name, si + 1,
+               r->key, value, r->unit, got);
     if (rc == -EBADMSG) {
         rest_error(rs, 502, NULL, "%s of string %d was written but reads back %g %s", r->key,
                    si + 1, got, r->unit);

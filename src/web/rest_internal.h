@@ -53,7 +53,7 @@ struct bmsgw_system *rest_system_copy(struct rest_api *api, struct rest_response
  * 502 the BMS failed). */
 int rest_bms_cmd_status(int rc);
 
-/* 0 when the TinyBMS service runs, else -1 with a 503 in *rs. */
+/* 0 when the BMS service runs, else -1 with a 503 in *rs. */
 int rest_bms_running(struct rest_api *api, struct rest_response *rs);
 
 /* The handlers, by file. */

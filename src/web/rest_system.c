@@ -227,11 +227,11 @@ static void restart_bms(struct rest_api *api, json_t *body, struct rest_response
     struct cmdq_req req = { .op = BMS_CMD_RESET };
     int rc = cmdq_call(api->app->bms_cmdq[idx], &req, BMS_CMD_TIMEOUT_MS);
     if (rc) {
-        rest_error(rs, rest_bms_cmd_status(rc), NULL, "TinyBMS reset of string %d failed: %s",
-                   idx + 1, req.msg[0] ? req.msg : strerror(-rc));
+        rest_error(rs, rest_bms_cmd_status(rc), NULL, "BMS reset of string %d failed: %s", idx + 1,
+                   req.msg[0] ? req.msg : strerror(-rc));
         return;
     }
-    log_notice("TinyBMS of string %d reset through the API", idx + 1);
+    log_notice("the BMS of string %d reset through the API", idx + 1);
     publish_event(api, BMSGW_EV_BMS_RESET, idx, "", "requested through the API");
     rest_ok(rs, json_pack("{s:s,s:i}", "reset", "bms", "string", idx + 1));
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Settings: the configuration form (explained by /api/config/schema, checked by the server,
-// its answer shown at the field) and the TinyBMS settings registers (written after a confirm).
+// its answer shown at the field) and the settings registers of each string's BMS (written after a
+// confirm).
 import { ApiError, api, confirmAction } from './api.js';
 import { DASH, clear, el, num, table } from './util.js';
 
@@ -22,7 +23,7 @@ export function init(node) {
       'runtime.conf over /etc/bmsgw.conf. Settings marked "restart" take effect after a restart.' }),
     banner,
     form,
-    el('h2', { text: 'TinyBMS settings registers' }),
+    el('h2', { text: 'BMS settings registers' }),
     el('div', { class: 'toolbar' }, [el('label', {}, ['String ', regString]),
       el('button', { type: 'button', onclick: loadRegisters, text: 'Read again' })]),
     regBox,
@@ -203,31 +204,32 @@ async function save() {
   }
 }
 
-// ---- TinyBMS registers ------------------------------------------------------------------------
+// ---- BMS registers ----------------------------------------------------------------------------
 
 async function loadRegisters() {
   const n = Number(regString.value || 1);
   try {
     const r = await api('GET', `/api/bms/registers?string=${n}`);
+    const bms = r.bms || 'BMS';
     const head = el('p', { class: 'muted', text: r.settings_valid
-      ? `Read from the TinyBMS ${num(r.settings_age_ms / 1000, 0)} s ago.`
-      : 'The TinyBMS settings have not been read yet: no value is shown.' });
+      ? `Read from the ${bms} ${num(r.settings_age_ms / 1000, 0)} s ago.`
+      : `The ${bms} settings have not been read yet: no value is shown.` });
     regBox.replaceChildren(head, el('div', { class: 'card' }, table(
       ['Reg', 'Setting', { class: 'num', text: 'Value' }, { class: 'hide-narrow', text: 'Range' }, 'New value'],
-      r.registers.map((g) => regRow(n, g, r.settings_valid)))));
+      r.registers.map((g) => regRow(n, bms, g, r.settings_valid)))));
   } catch (e) {
     regBox.replaceChildren(el('div', { class: 'banner warning', text: e.message }));
   }
 }
 
-function regRow(string, g, valid) {
+function regRow(string, bms, g, valid) {
   const inp = el('input', { type: 'number', step: 'any', 'aria-label': g.key, disabled: !g.writable || !valid });
   const note = el('div');
   const write = async () => {
     const v = inp.value.trim() === '' ? NaN : Number(inp.value);
     note.className = '';
     note.textContent = '';
-    if (!(await confirmAction(`Write ${g.name} = ${inp.value} ${g.unit} to the TinyBMS of string ${string}?`))) return;
+    if (!(await confirmAction(`Write ${g.name} = ${inp.value} ${g.unit} to the ${bms} of string ${string}?`))) return;
     try {
       const r = await api('POST', '/api/bms/registers', { string, key: g.key, value: Number.isNaN(v) ? inp.value : v });
       note.className = 'done';
