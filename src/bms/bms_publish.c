@@ -148,9 +148,10 @@ static void keep_settings(struct bms_poller *p, const uint16_t *regs)
     unsigned n = p->drv->pages[BMS_PAGE_SETTINGS].count;
     memcpy(p->settings, regs, (n < BMS_REGS_MAX ? n : BMS_REGS_MAX) * sizeof(regs[0]));
     char note[200];
-    const char *say =
-        p->drv->settings_note ? p->drv->settings_note(regs, note, sizeof(note)) : NULL;
-    if (!p->settings_valid && say)
+    const char *say = NULL;
+    if (!p->settings_valid && p->drv->settings_note) /* told once, on the first read */
+        say = p->drv->settings_note(regs, note, sizeof(note));
+    if (say)
         log_warn("%s", say);
     p->settings_valid = true;
 }
