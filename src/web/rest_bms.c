@@ -100,7 +100,7 @@ void rest_h_bms_registers(struct rest_api *api, const struct rest_request *rq, j
 }
 
 /* Validate {"string":N,"key":"...","value":X}: fills r from the string's driver, or answers a
- * 422 / 503 and returns false. */
+ * 422 and returns false. */
 static bool parse_write(struct rest_api *api, const struct bmsgw_system *sys, json_t *body,
                         int *string, double *value, struct bms_setting *r, struct rest_response *rs)
 {
